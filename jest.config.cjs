@@ -1,0 +1,39 @@
+// One jest run over the whole workspace. Unit tests sit beside the code (src/**/*.test.ts);
+// integration tests live in test/ and talk to the real PostgreSQL, Redis and NATS servers.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+  },
+];
+
+const ESM_ONLY = ['cookie'];
+
+const common = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.(t|j)s$': swc },
+  moduleNameMapper: {
+    '^@quantumlayer/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  // Most dependencies ship CommonJS; the few that are ESM-only are compiled by swc like our code.
+  transformIgnorePatterns: [`/node_modules/\\.pnpm/(?!(${ESM_ONLY.join('|')})@)`],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};
+
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{packages,services}/*/src/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{packages,services}/*/test/**/*.test.ts'],
+      testTimeout: 120000,
+    },
+  ],
+};
