@@ -7,3 +7,4 @@ export * from './lifecycle.js';
 export * from './db/index.js';
 export * from './blobs/index.js';
 export * from './redis.js';
+export * from './rpc/index.js';

@@ -57,6 +57,21 @@ describe('logger', () => {
     expect(text).toContain('postgres://ql:[REDACTED]@db:5432/ql');
   });
 
+  it('keeps the type of a logged error and scrubs its message', () => {
+    const { lines, destination } = capture();
+    class ProviderError extends Error {
+      override name = 'ProviderError';
+    }
+    createLogger({ service: 'router', destination }).error(
+      { err: new ProviderError('401 for key sk-abcdefghijklmnopqrstuv') },
+      'call failed',
+    );
+    const err = lines[0]!.err as { type: string; message: string; stack: string };
+    expect(err.type).toBe('ProviderError');
+    expect(err.message).toBe('401 for key sk-[REDACTED]');
+    expect(err.stack).not.toContain('abcdefghijklmnop');
+  });
+
   it('scrubs AWS and Groq key shapes', () => {
     expect(scrubSecrets('key AKIAABCDEFGHIJKLMNOP here')).toBe('key AKIA[REDACTED] here');
     expect(scrubSecrets('gsk_abcdefghijklmnopqrstu')).toBe('gsk_[REDACTED]');

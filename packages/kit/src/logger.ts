@@ -50,11 +50,12 @@ function scrubValue(value: unknown, depth: number): unknown {
   if (typeof value === 'string') return scrubSecrets(value);
   if (depth > 4 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) {
-    return {
-      type: value.name,
-      message: scrubSecrets(value.message),
-      stack: value.stack && scrubSecrets(value.stack),
-    };
+    // A copy with the same prototype, so pino's error serializer still reports the error's type.
+    const copy = Object.create(Object.getPrototypeOf(value) as object) as Error;
+    Object.assign(copy, value);
+    Object.defineProperty(copy, 'message', { value: scrubSecrets(value.message), enumerable: false });
+    Object.defineProperty(copy, 'stack', { value: value.stack && scrubSecrets(value.stack), enumerable: false });
+    return copy;
   }
   if (Array.isArray(value)) return value.map((v) => scrubValue(v, depth + 1));
   if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
