@@ -23,6 +23,8 @@ const common = {
 };
 
 module.exports = {
+  // A global option in Jest 30 (ignored per project): integration tests start real servers.
+  testTimeout: 120000,
   projects: [
     {
       ...common,
@@ -33,7 +35,6 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{packages,services}/*/test/**/*.test.ts'],
-      testTimeout: 120000,
     },
   ],
 };

@@ -67,6 +67,11 @@ export const baseConfigSchema = z.object({
   QL_LOG_LEVEL: env.logLevel(),
   QL_SHUTDOWN_TIMEOUT_MS: env.positiveInt(15_000),
   QL_DATA_DIR: z.string().min(1).default('.ql'),
+  /** Prefix for every stream and subject: isolates test runs and shared dev clusters. */
+  QL_BUS_NAMESPACE: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,31}$/, 'expected lower-case letters, digits or _ (max 32)')
+    .optional(),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

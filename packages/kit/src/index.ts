@@ -8,3 +8,5 @@ export * from './db/index.js';
 export * from './blobs/index.js';
 export * from './redis.js';
 export * from './rpc/index.js';
+export * from './bus/index.js';
+export * from './service.js';

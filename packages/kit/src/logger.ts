@@ -53,8 +53,14 @@ function scrubValue(value: unknown, depth: number): unknown {
     // A copy with the same prototype, so pino's error serializer still reports the error's type.
     const copy = Object.create(Object.getPrototypeOf(value) as object) as Error;
     Object.assign(copy, value);
-    Object.defineProperty(copy, 'message', { value: scrubSecrets(value.message), enumerable: false });
-    Object.defineProperty(copy, 'stack', { value: value.stack && scrubSecrets(value.stack), enumerable: false });
+    Object.defineProperty(copy, 'message', {
+      value: scrubSecrets(value.message),
+      enumerable: false,
+    });
+    Object.defineProperty(copy, 'stack', {
+      value: value.stack && scrubSecrets(value.stack),
+      enumerable: false,
+    });
     return copy;
   }
   if (Array.isArray(value)) return value.map((v) => scrubValue(v, depth + 1));

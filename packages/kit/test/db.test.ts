@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
-import { openDatabase, toSql, type Database, type Migration } from '../src/db/index.js';
+import { openDatabase, type Database, type Migration } from '../src/db/index.js';
 import { TEST_DATABASE_URL, uniqueName } from './support/env.js';
 
 // A small tenant-scoped repository, as a service would write one.
@@ -117,11 +117,5 @@ describe.each([
     await expect(
       db.migrate([...migrations, { id: '0003_broken', statements: ['CREATE TABLE nope ('] }]),
     ).rejects.toThrow(/migration 0003_broken failed/);
-  });
-});
-
-describe('toSql', () => {
-  it('rejects a placeholder without parameter', () => {
-    expect(() => toSql('SELECT $2', [1])).toThrow(/\$2 has no parameter/);
   });
 });

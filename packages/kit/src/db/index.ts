@@ -1,5 +1,5 @@
-import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { Pool, PoolClient } from 'pg';
 
 /**
  * One database handle per service: drizzle over `pg` when a URL is configured, or over PGlite
@@ -67,44 +67,6 @@ export function assertSchemaName(schema: string): void {
   }
 }
 
-/** Turns `text` with `$n` placeholders into a drizzle SQL object so both drivers run it alike. */
-export function toSql(text: string, params: readonly unknown[] = []): SQL {
-  if (params.length === 0) return sql.raw(text);
-  const chunks: SQL[] = [];
-  const re = /\$(\d+)/g;
-  let last = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    chunks.push(sql.raw(text.slice(last, m.index)));
-    const index = Number(m[1]) - 1;
-    if (index < 0 || index >= params.length) {
-      throw new Error(`query placeholder $${m[1]} has no parameter (got ${params.length})`);
-    }
-    chunks.push(sql`${params[index]}`);
-    last = m.index + m[0].length;
-  }
-  chunks.push(sql.raw(text.slice(last)));
-  return sql.join(chunks);
-}
-
-interface DriverResult {
-  rows: unknown[];
-  rowCount?: number | null;
-  affectedRows?: number;
-}
-
-function executor(drizzle: DrizzleDb): SqlExecutor {
-  return {
-    drizzle,
-    async query<R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      const result = (await drizzle.execute(toSql(text, params))) as unknown as DriverResult;
-      return {
-        rows: result.rows as R[],
-        rowCount: result.rowCount ?? result.affectedRows ?? 0,
-      };
-    },
-  };
-}
-
 const quote = (ident: string) => `"${ident}"`;
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
@@ -113,6 +75,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   let drizzle: DrizzleDb;
   let closeDriver: () => Promise<void>;
   let kind: Database['kind'];
+  // Raw SQL goes straight to the driver: converting `$n` text into drizzle's SQL objects cost
+  // more CPU than small statements themselves (the bus's inbox and outbox are on this path).
+  let base: SqlExecutor;
+  let transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) => Promise<T>;
 
   if (options.url) {
     const [{ default: pg }, { drizzle: drizzlePg }] = await Promise.all([
@@ -139,6 +105,28 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // An idle client losing its server must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
     drizzle = drizzlePg(pool) as unknown as DrizzleDb;
+    const on = (client: Pool | PoolClient, d: DrizzleDb): SqlExecutor => ({
+      drizzle: d,
+      async query<R>(text: string, params?: readonly unknown[]) {
+        const r = await client.query(text, params as unknown[] | undefined);
+        return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+      },
+    });
+    base = on(pool, drizzle);
+    transaction = async (fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(on(client, drizzlePg(client) as unknown as DrizzleDb));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    };
     closeDriver = () => pool.end();
     kind = 'postgres';
   } else {
@@ -151,20 +139,32 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // PGlite is a single connection, so setting search_path once covers every query.
     await client.exec(`SET search_path TO ${quote(schema)}, public`);
     drizzle = drizzlePglite(client) as unknown as DrizzleDb;
+    type Queryable = Pick<typeof client, 'query'>;
+    const on = (c: Queryable, d: DrizzleDb): SqlExecutor => ({
+      drizzle: d,
+      async query<R>(text: string, params?: readonly unknown[]) {
+        const r = await c.query<R>(text, params as unknown[] | undefined);
+        return { rows: r.rows, rowCount: r.affectedRows ?? 0 };
+      },
+    });
+    base = on(client, drizzle);
+    // PGlite's transaction holds its connection lock: other queries wait until it ends. Drizzle
+    // runs its own PGlite transactions the same way, over the transaction object.
+    transaction = (fn) =>
+      client.transaction((tx) =>
+        fn(on(tx, drizzlePglite(tx as unknown as typeof client) as unknown as DrizzleDb)),
+      );
     closeDriver = () => client.close();
     kind = 'pglite';
   }
 
-  const base = executor(drizzle);
   let closed = false;
 
   const db: Database = {
     ...base,
     kind,
     schema,
-    transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-      return drizzle.transaction((tx) => fn(executor(tx as unknown as DrizzleDb)));
-    },
+    transaction,
     async migrate(migrations) {
       const ids = new Set<string>();
       for (const m of migrations) {
