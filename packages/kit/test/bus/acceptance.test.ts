@@ -26,7 +26,14 @@ class ServiceProcess {
   constructor(env: Record<string, string>) {
     this.child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', QL_LOG_LEVEL: 'warn', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        QL_LOG_LEVEL: 'warn',
+        QL_HOST: '127.0.0.1',
+        QL_HTTP_PORT: '0',
+        QL_GRPC_PORT: '0',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let buffered = '';
@@ -42,6 +49,10 @@ class ServiceProcess {
     this.exited = new Promise((resolve) =>
       this.child.on('exit', (code, signal) => resolve({ code, signal })),
     );
+  }
+
+  get errorOutput(): string {
+    return this.stderr;
   }
 
   get pid(): number {
@@ -229,5 +240,19 @@ describe('bus acceptance (NATS JetStream, Postgres, fixture service as a child p
       numPending: 0,
       numAckPending: 0,
     });
+  });
+
+  it('refuses to start with a bad QL_DATABASE_URL: exit 1 and one line naming the variable', async () => {
+    const service = new ServiceProcess({
+      QL_DATABASE_URL: 'not-a-url',
+      QL_NATS_URL: TEST_NATS_URL,
+      QL_DB_SCHEMA: consumerSchema,
+    });
+    const { code } = await service.exited;
+    expect(code).toBe(1);
+    expect(service.lines).toEqual([]);
+    expect(service.errorOutput).toBe(
+      'bustest-consumer: configuration error: QL_DATABASE_URL: expected a PostgreSQL URL (postgres:// or postgresql://…), got "not-a-url"\n',
+    );
   });
 });
