@@ -4,6 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PNPM_VERSION := $(shell node -p "require('./package.json').packageManager.split('@')[1]")
 PNPM := pnpm
+export TURBO_TELEMETRY_DISABLED := 1
 
 .PHONY: help install proto proto-lint proto-check build lint typecheck test test-unit test-integration services demo bench clean
 
