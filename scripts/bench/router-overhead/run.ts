@@ -1,0 +1,333 @@
+// Router overhead benchmark. In one run, on this machine, against the same loopback fake upstream:
+//   direct  — the fake OpenAI server itself
+//   proxy   — a bare node:http reverse proxy piping to the fake
+//   router  — the router (services/router, built dist) routing to the fake through its adapter
+// at concurrency 1 and 32, printing requests/s, p50/p99 latency and the RSS of the process under
+// test. Targets (issue 3): router rps at c=32 ≥ 50% of the proxy's; router p50 at c=1 at most
+// 0.5 ms above the direct upstream's.
+//
+//   node --import tsx scripts/bench/router-overhead/run.ts [--duration-ms 5000] [--warmup-ms 1000]
+//        [--concurrency 1,32] [--stream] [--database-url postgres://…] [--no-build] [--portkey]
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { runLoad, type LoadResult } from './load.js';
+
+/** The workspace root, found from the working directory (works whether tsx loads this as CJS or ESM). */
+function workspaceRoot(): string {
+  for (let dir = resolve(process.cwd()); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
+    if (dirname(dir) === dir) throw new Error('run from inside the QuantumLayer workspace');
+  }
+}
+const ROOT = workspaceRoot();
+const API_KEY = 'sk-bench-0123456789abcdef';
+
+const { values } = parseArgs({
+  options: {
+    'duration-ms': { type: 'string', default: '5000' },
+    'warmup-ms': { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '1,32' },
+    stream: { type: 'boolean', default: false },
+    'database-url': { type: 'string' },
+    'no-build': { type: 'boolean', default: false },
+    portkey: { type: 'boolean', default: false },
+  },
+});
+const durationMs = Number(values['duration-ms']);
+const warmupMs = Number(values['warmup-ms']);
+const concurrencies = values.concurrency.split(',').map(Number);
+const stream = values.stream;
+
+const children: ChildProcess[] = [];
+/** Children started in their own process group (stopped with the whole group). */
+const groups: ChildProcess[] = [];
+const tmp = mkdtempSync(join(tmpdir(), 'router-bench-'));
+
+function cleanup() {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  for (const g of groups) {
+    if (g.pid !== undefined && g.exitCode === null) {
+      try {
+        process.kill(-g.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  rmSync(tmp, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Starts a child and resolves with the first stdout line that parses as JSON. */
+function startJsonChild(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ child: ChildProcess; info: Record<string, unknown> }> {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((res, rej) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      try {
+        res({ child, info: JSON.parse(line) as Record<string, unknown> });
+      } catch {
+        // not the announcement
+      }
+    });
+    child.once('exit', (code) => rej(new Error(`${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms`);
+}
+
+function rssMb(pid: number | undefined): { rss: number; peak: number } {
+  if (!pid) return { rss: NaN, peak: NaN };
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+function body(model: string): string {
+  return JSON.stringify({
+    model,
+    messages: [
+      { role: 'system', content: 'You are terse.' },
+      { role: 'user', content: 'Say hello in one short sentence.' },
+    ],
+    max_tokens: 32,
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  });
+}
+
+async function main() {
+  if (!values['no-build']) {
+    process.stderr.write('building the router and its workspace dependencies…\n');
+    const b = spawnSync('pnpm', ['--filter', '@quantumlayer/router...', 'run', 'build'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
+    if (b.status !== 0) throw new Error('build failed');
+  }
+
+  const fake = await startJsonChild([
+    '--import',
+    'tsx',
+    'packages/provider-fakes/src/cli.ts',
+    'openai',
+    '--port',
+    '0',
+    '--api-key',
+    API_KEY,
+  ]);
+  const fakeUrl = String(fake.info.url);
+  const proxy = await startJsonChild([
+    '--import',
+    'tsx',
+    'scripts/bench/router-overhead/proxy.ts',
+    fakeUrl,
+  ]);
+  const proxyUrl = String(proxy.info.proxy);
+
+  const configPath = join(tmp, 'router.yaml');
+  writeFileSync(
+    configPath,
+    `providers:
+  - name: bench
+    kind: openai
+    baseUrl: ${fakeUrl}/v1
+    apiKeyEnv: BENCH_OPENAI_KEY
+    models:
+      - id: gpt-4o-mini
+        inputCostPerMTok: 0.15
+        outputCostPerMTok: 0.60
+        quality: 0.72
+        contextWindow: 128000
+`,
+  );
+  const routerPort = await freePort();
+  const schema = `bench_router_${process.pid}`;
+  const routerEnv: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    QL_ROUTER_CONFIG: configPath,
+    QL_HTTP_PORT: String(routerPort),
+    QL_GRPC_PORT: '0',
+    QL_HOST: '127.0.0.1',
+    QL_LOG_LEVEL: 'warn',
+    QL_DATA_DIR: tmp,
+    BENCH_OPENAI_KEY: API_KEY,
+    NODE_ENV: 'production',
+    ...(values['database-url']
+      ? { QL_DATABASE_URL: values['database-url'], QL_ROUTER_SCHEMA: schema }
+      : {}),
+  };
+  const router = spawn(process.execPath, ['services/router/dist/main.js'], {
+    cwd: ROOT,
+    env: routerEnv,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  children.push(router);
+  const routerUrl = `http://127.0.0.1:${routerPort}`;
+  await waitReady(`${routerUrl}/readyz`, router);
+
+  const targets: {
+    name: string;
+    url: string;
+    pid: number | undefined;
+    body: string;
+    headers?: Record<string, string>;
+  }[] = [
+    {
+      name: 'direct (fake upstream)',
+      url: `${fakeUrl}/v1/chat/completions`,
+      pid: fake.child.pid,
+      body: body('gpt-4o-mini'),
+      headers: { authorization: `Bearer ${API_KEY}` },
+    },
+    {
+      name: 'bare node proxy',
+      url: `${proxyUrl}/v1/chat/completions`,
+      pid: proxy.child.pid,
+      body: body('gpt-4o-mini'),
+      headers: { authorization: `Bearer ${API_KEY}` },
+    },
+    {
+      name: 'router',
+      url: `${routerUrl}/v1/chat/completions`,
+      pid: router.pid,
+      body: body('bench/gpt-4o-mini'),
+    },
+  ];
+
+  if (values.portkey) {
+    const portkeyPort = await freePort();
+    // npx runs the gateway as its own child: start it in a process group of its own so the
+    // whole group can be stopped by its id.
+    const pk = spawn('npx', ['--yes', '@portkey-ai/gateway@1.15.2', `--port=${portkeyPort}`], {
+      cwd: tmp,
+      stdio: 'ignore',
+      detached: true,
+    });
+    groups.push(pk);
+    await waitReady(`http://127.0.0.1:${portkeyPort}/`, pk, 120_000).catch(() => undefined);
+    targets.push({
+      name: 'portkey gateway',
+      url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`,
+      pid: pk.pid,
+      body: body('gpt-4o-mini'),
+      headers: {
+        authorization: `Bearer ${API_KEY}`,
+        'x-portkey-provider': 'openai',
+        'x-portkey-custom-host': `${fakeUrl}/v1`,
+      },
+    });
+  }
+
+  const results: { target: string; c: number; r: LoadResult; rss: number; peak: number }[] = [];
+  for (const c of concurrencies) {
+    for (const t of targets) {
+      const r = await runLoad({
+        url: t.url,
+        body: t.body,
+        headers: t.headers,
+        concurrency: c,
+        durationMs,
+        warmupMs,
+        stream,
+      });
+      const { rss, peak } = rssMb(t.pid);
+      results.push({ target: t.name, c, r, rss, peak });
+      process.stderr.write(`  ${t.name} c=${c}: ${r.rps.toFixed(0)} req/s\n`);
+    }
+  }
+
+  const pad = (s: string, n: number) => s.padEnd(n);
+  const num = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '-');
+  console.log(
+    `\nrouter overhead — ${stream ? 'streamed' : 'non-streamed'} chat completions, ${durationMs} ms per run, node ${process.version}, ${values['database-url'] ? 'postgres' : 'embedded (PGlite)'} usage store`,
+  );
+  console.log(
+    `${pad('target', 24)}${pad('conc', 6)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('RSS MB', 9)}peak RSS MB`,
+  );
+  for (const x of results) {
+    console.log(
+      `${pad(x.target, 24)}${pad(String(x.c), 6)}${pad(num(x.r.rps, 0), 10)}${pad(num(x.r.p50Ms, 3), 9)}${pad(num(x.r.p99Ms, 3), 9)}${pad(String(x.r.errors), 8)}${pad(num(x.rss, 0), 9)}${num(x.peak, 0)}`,
+    );
+  }
+  const get = (name: string, c: number) => results.find((x) => x.target === name && x.c === c)?.r;
+  const direct1 = get('direct (fake upstream)', 1);
+  const router1 = get('router', 1);
+  const proxy32 = get('bare node proxy', 32);
+  const router32 = get('router', 32);
+  console.log('');
+  if (direct1 && router1) {
+    const added = router1.p50Ms - direct1.p50Ms;
+    console.log(
+      `added p50 at c=1 (router − direct): ${added.toFixed(3)} ms  (target ≤ 0.5 ms: ${added <= 0.5 ? 'met' : 'NOT met'})`,
+    );
+  }
+  if (proxy32 && router32) {
+    const share = router32.rps / proxy32.rps;
+    console.log(
+      `router/proxy throughput at c=32: ${(share * 100).toFixed(0)}%  (target ≥ 50%: ${share >= 0.5 ? 'met' : 'NOT met'})`,
+    );
+  }
+
+  router.kill('SIGTERM');
+  await new Promise((r) => router.once('exit', r));
+  if (values['database-url']) {
+    const pg = createRequire(join(ROOT, 'packages/kit/package.json'))('pg') as {
+      Client: new (o: { connectionString: string }) => {
+        connect(): Promise<void>;
+        query(sql: string): Promise<unknown>;
+        end(): Promise<void>;
+      };
+    };
+    const client = new pg.Client({ connectionString: values['database-url'] });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  }
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
