@@ -164,7 +164,7 @@ async function main() {
   await bus.close();
   await rm(dataDir, { recursive: true, force: true });
   say(
-    `\nshutdown   ${a && b ? 'clean' : 'with failures'} (readiness → consumers → servers → bus → pools)`,
+    `\nshutdown   ${a && b ? 'clean' : 'with failures'} (readiness → consumers → servers → flush → bus → pools)`,
   );
 }
 

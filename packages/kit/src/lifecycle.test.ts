@@ -16,9 +16,18 @@ describe('Lifecycle', () => {
     lc.onShutdown('consumers', 'bus', () => void order.push('consumers'));
     lc.onShutdown('bus', 'nats', () => void order.push('bus'));
     lc.onShutdown('readiness', 'http', () => void order.push('readiness'));
+    lc.onShutdown('flush', 'usage', () => void order.push('flush'));
     const result = await lc.shutdown('test');
     expect(result.ok).toBe(true);
-    expect(order).toEqual(['readiness', 'consumers', 'servers', 'bus', 'pools', 'telemetry']);
+    expect(order).toEqual([
+      'readiness',
+      'consumers',
+      'servers',
+      'flush',
+      'bus',
+      'pools',
+      'telemetry',
+    ]);
     expect(lc.signal.aborted).toBe(true);
   });
 

@@ -2,14 +2,16 @@ import type { Logger } from './logger.js';
 import { ConfigError } from './config.js';
 
 /**
- * Shutdown runs in the order of DESIGN.md §4. Consumers stop before servers close so that work
- * already taken is finished and acknowledged; the bus drains before pools close because handlers
- * and the outbox relay still need the database while they finish.
+ * Shutdown runs in the order of DESIGN.md §4, plus a `flush` phase: consumers stop before servers
+ * close so that work already taken is finished and acknowledged; buffers are written once no
+ * request can add to them; the bus drains before pools close because the outbox relay still
+ * needs the database while it publishes the last committed events.
  */
 export const SHUTDOWN_PHASES = [
   'readiness', // report not-ready so load balancers stop sending work
   'consumers', // stop taking events, finish the in-flight ones (bounded), ack them
   'servers', // close gRPC and HTTP, letting in-flight requests finish
+  'flush', // write what is buffered in memory (batched usage…) so the relay can still publish it
   'bus', // drain NATS
   'pools', // close database, redis and other pools
   'telemetry', // flush traces and metrics

@@ -174,9 +174,9 @@ export async function createRouterApp(ports: RouterPorts = {}): Promise<RouterAp
     readiness.register('providers', async () => {
       if (providers.size === 0) throw new Error('no provider is configured (missing keys?)');
     });
-    // Calls finished while the servers drain are written right away; the relay (bus phase)
-    // publishes what is committed, and anything later stays in the outbox for the next start.
-    lifecycle.onShutdown('servers', 'usage', () =>
+    // Once the servers are closed no call can add usage: write the last batch, and the relay
+    // (bus phase) publishes it before the connection drains.
+    lifecycle.onShutdown('flush', 'usage', () =>
       recorder instanceof UsageRecorder ? recorder.close() : recorder.flush(),
     );
     lifecycle.onShutdown('pools', 'providers', async () => {
