@@ -14,5 +14,9 @@ export * from './gen/quantumlayer/generation/v1/types_pb.js';
 export * from './gen/quantumlayer/generation/v1/events_pb.js';
 export * from './gen/quantumlayer/usage/v1/events_pb.js';
 export * from './gen/quantumlayer/router/v1/router_pb.js';
+export * from './gen/quantumlayer/codegen/v1/requirements_pb.js';
+export * from './gen/quantumlayer/codegen/v1/complexity_pb.js';
+export * from './gen/quantumlayer/codegen/v1/blueprint_pb.js';
+export * from './gen/quantumlayer/codegen/v1/fileset_pb.js';
 
 export * from './events.js';

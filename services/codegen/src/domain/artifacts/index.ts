@@ -1,0 +1,5 @@
+export * from './common.js';
+export * from './requirements.js';
+export * from './complexity.js';
+export * from './blueprint.js';
+export * from './fileset.js';
