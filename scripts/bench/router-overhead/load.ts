@@ -1,7 +1,10 @@
 import { Agent, request } from 'node:http';
 
 export interface LoadResult {
+  /** Measured requests (after the warm-up) that succeeded. */
   requests: number;
+  /** Every request sent, warm-up included (for CPU per request over the whole run). */
+  sent: number;
   errors: number;
   seconds: number;
   rps: number;
@@ -69,6 +72,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const headers = o.headers ?? {};
   const latencies: number[] = [];
   let errors = 0;
+  let sent = 0;
   const start = performance.now();
   const warmEnd = start + o.warmupMs;
   const end = warmEnd + o.durationMs;
@@ -86,6 +90,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         status = 0;
       }
       const t1 = performance.now();
+      sent++;
       if (t0 >= warmEnd) {
         if (measuredStart === 0) measuredStart = t0;
         measuredEnd = t1;
@@ -100,6 +105,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const sorted = Float64Array.from(latencies).sort();
   return {
     requests: latencies.length,
+    sent,
     errors,
     seconds,
     rps: latencies.length / seconds,

@@ -8,8 +8,9 @@
 //
 //   node --import tsx scripts/bench/router-overhead/run.ts [--duration-ms 5000] [--warmup-ms 1000]
 //        [--concurrency 1,32] [--stream] [--database-url postgres://…] [--no-build] [--portkey]
+//        [--routers node-http,platform] [--baseline-dist <dir>] [--cpu-prof <dir>]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -37,6 +38,16 @@ const { values } = parseArgs({
     'database-url': { type: 'string' },
     'no-build': { type: 'boolean', default: false },
     portkey: { type: 'boolean', default: false },
+    /** Write a V8 CPU profile of the router process into this directory (see profile.ts). */
+    'cpu-prof': { type: 'string' },
+    /**
+     * Router processes to run, by upstream HTTP client (`upstream.fetch`): `node-http` (the
+     * default) and/or `platform` (Node's built-in fetch), e.g. `--routers node-http,platform`.
+     * The first is the one the targets are checked on.
+     */
+    routers: { type: 'string', default: 'node-http' },
+    /** Also run another build of the router (a `dist` directory), e.g. the one before a change. */
+    'baseline-dist': { type: 'string' },
   },
 });
 const durationMs = Number(values['duration-ms']);
@@ -116,6 +127,20 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs = 60_000): 
   throw new Error(`${url} not ready after ${timeoutMs} ms`);
 }
 
+/** CPU time (user + system) the process has used so far, in µs (from /proc, 10 ms ticks). */
+function cpuUs(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+const CLOCK_TICKS = 100;
+
 function rssMb(pid: number | undefined): { rss: number; peak: number } {
   if (!pid) return { rss: NaN, peak: NaN };
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -164,10 +189,38 @@ async function main() {
   ]);
   const proxyUrl = String(proxy.info.proxy);
 
-  const configPath = join(tmp, 'router.yaml');
-  writeFileSync(
-    configPath,
-    `providers:
+  /**
+   * One router process per upstream client asked for (`--routers node-http,platform`), plus,
+   * with `--baseline-dist <dir>`, one from another build of the router (its `dist` directory, e.g.
+   * a copy of an earlier build) with its own defaults: before/after in the same run.
+   */
+  const routerModes = values.routers.split(',').map((m) => m.trim());
+  for (const m of routerModes)
+    if (m !== 'node-http' && m !== 'platform') throw new Error(`--routers: unknown mode ${m}`);
+  const plan: { key: string; name: string; main: string; upstream: string }[] = routerModes.map(
+    (mode, i) => ({
+      key: mode,
+      // The first router is "router": the one the targets are checked on.
+      name: i === 0 ? 'router' : `router (${mode} fetch)`,
+      main: 'services/router/dist/main.js',
+      upstream: `upstream:\n  fetch: ${mode}\n`,
+    }),
+  );
+  if (values['baseline-dist']) {
+    plan.push({
+      key: 'baseline',
+      name: 'router (baseline build)',
+      main: join(resolve(values['baseline-dist']), 'main.js'),
+      upstream: '',
+    });
+  }
+  const schemas: string[] = [];
+  const routers: { name: string; url: string; child: ChildProcess }[] = [];
+  for (const r of plan) {
+    const configPath = join(tmp, `router-${r.key}.yaml`);
+    writeFileSync(
+      configPath,
+      `providers:
   - name: bench
     kind: openai
     baseUrl: ${fakeUrl}/v1
@@ -178,32 +231,40 @@ async function main() {
         outputCostPerMTok: 0.60
         quality: 0.72
         contextWindow: 128000
-`,
-  );
-  const routerPort = await freePort();
-  const schema = `bench_router_${process.pid}`;
-  const routerEnv: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    QL_ROUTER_CONFIG: configPath,
-    QL_HTTP_PORT: String(routerPort),
-    QL_GRPC_PORT: '0',
-    QL_HOST: '127.0.0.1',
-    QL_LOG_LEVEL: 'warn',
-    QL_DATA_DIR: tmp,
-    BENCH_OPENAI_KEY: API_KEY,
-    NODE_ENV: 'production',
-    ...(values['database-url']
-      ? { QL_DATABASE_URL: values['database-url'], QL_ROUTER_SCHEMA: schema }
-      : {}),
-  };
-  const router = spawn(process.execPath, ['services/router/dist/main.js'], {
-    cwd: ROOT,
-    env: routerEnv,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  children.push(router);
-  const routerUrl = `http://127.0.0.1:${routerPort}`;
-  await waitReady(`${routerUrl}/readyz`, router);
+${r.upstream}`,
+    );
+    const routerPort = await freePort();
+    const schema = `bench_router_${process.pid}_${r.key.replace('-', '_')}`;
+    schemas.push(schema);
+    const dataDir = join(tmp, r.key);
+    mkdirSync(dataDir);
+    const routerEnv: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      QL_ROUTER_CONFIG: configPath,
+      QL_HTTP_PORT: String(routerPort),
+      QL_GRPC_PORT: '0',
+      QL_HOST: '127.0.0.1',
+      QL_LOG_LEVEL: 'warn',
+      QL_DATA_DIR: dataDir,
+      BENCH_OPENAI_KEY: API_KEY,
+      NODE_ENV: 'production',
+      ...(values['database-url']
+        ? { QL_DATABASE_URL: values['database-url'], QL_ROUTER_SCHEMA: schema }
+        : {}),
+    };
+    const profileArgs = values['cpu-prof']
+      ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])]
+      : [];
+    const child = spawn(process.execPath, [...profileArgs, r.main], {
+      cwd: ROOT,
+      env: routerEnv,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    children.push(child);
+    const url = `http://127.0.0.1:${routerPort}`;
+    await waitReady(`${url}/readyz`, child);
+    routers.push({ name: r.name, url, child });
+  }
 
   const targets: {
     name: string;
@@ -226,12 +287,12 @@ async function main() {
       body: body('gpt-4o-mini'),
       headers: { authorization: `Bearer ${API_KEY}` },
     },
-    {
-      name: 'router',
-      url: `${routerUrl}/v1/chat/completions`,
-      pid: router.pid,
+    ...routers.map((r) => ({
+      name: r.name,
+      url: `${r.url}/v1/chat/completions`,
+      pid: r.child.pid,
       body: body('bench/gpt-4o-mini'),
-    },
+    })),
   ];
 
   if (values.portkey) {
@@ -258,9 +319,17 @@ async function main() {
     });
   }
 
-  const results: { target: string; c: number; r: LoadResult; rss: number; peak: number }[] = [];
+  const results: {
+    target: string;
+    c: number;
+    r: LoadResult;
+    rss: number;
+    peak: number;
+    cpuPerReq: number;
+  }[] = [];
   for (const c of concurrencies) {
     for (const t of targets) {
+      const cpu0 = cpuUs(t.pid);
       const r = await runLoad({
         url: t.url,
         body: t.body,
@@ -270,8 +339,9 @@ async function main() {
         warmupMs,
         stream,
       });
+      const cpuPerReq = (cpuUs(t.pid) - cpu0) / r.sent;
       const { rss, peak } = rssMb(t.pid);
-      results.push({ target: t.name, c, r, rss, peak });
+      results.push({ target: t.name, c, r, rss, peak, cpuPerReq });
       process.stderr.write(`  ${t.name} c=${c}: ${r.rps.toFixed(0)} req/s\n`);
     }
   }
@@ -282,11 +352,11 @@ async function main() {
     `\nrouter overhead — ${stream ? 'streamed' : 'non-streamed'} chat completions, ${durationMs} ms per run, node ${process.version}, ${values['database-url'] ? 'postgres' : 'embedded (PGlite)'} usage store`,
   );
   console.log(
-    `${pad('target', 24)}${pad('conc', 6)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('RSS MB', 9)}peak RSS MB`,
+    `${pad('target', 30)}${pad('conc', 6)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('CPU µs/req', 12)}${pad('RSS MB', 9)}peak RSS MB`,
   );
   for (const x of results) {
     console.log(
-      `${pad(x.target, 24)}${pad(String(x.c), 6)}${pad(num(x.r.rps, 0), 10)}${pad(num(x.r.p50Ms, 3), 9)}${pad(num(x.r.p99Ms, 3), 9)}${pad(String(x.r.errors), 8)}${pad(num(x.rss, 0), 9)}${num(x.peak, 0)}`,
+      `${pad(x.target, 30)}${pad(String(x.c), 6)}${pad(num(x.r.rps, 0), 10)}${pad(num(x.r.p50Ms, 3), 9)}${pad(num(x.r.p99Ms, 3), 9)}${pad(String(x.r.errors), 8)}${pad(num(x.cpuPerReq, 0), 12)}${pad(num(x.rss, 0), 9)}${num(x.peak, 0)}`,
     );
   }
   const get = (name: string, c: number) => results.find((x) => x.target === name && x.c === c)?.r;
@@ -294,6 +364,9 @@ async function main() {
   const router1 = get('router', 1);
   const proxy32 = get('bare node proxy', 32);
   const router32 = get('router', 32);
+  console.log(
+    '(CPU µs/req: user+system CPU time of that one process over the run, warm-up included, per request; the load generator and, for proxy and router, the fake upstream run in processes of their own.)',
+  );
   console.log('');
   if (direct1 && router1) {
     const added = router1.p50Ms - direct1.p50Ms;
@@ -308,8 +381,14 @@ async function main() {
     );
   }
 
-  router.kill('SIGTERM');
-  await new Promise((r) => router.once('exit', r));
+  // A clean stop (it also writes the CPU profile when --cpu-prof is given).
+  await Promise.all(
+    routers.map(({ child }) => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      return exited;
+    }),
+  );
   if (values['database-url']) {
     const pg = createRequire(join(ROOT, 'packages/kit/package.json'))('pg') as {
       Client: new (o: { connectionString: string }) => {
@@ -320,7 +399,7 @@ async function main() {
     };
     const client = new pg.Client({ connectionString: values['database-url'] });
     await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await client.end();
   }
 }

@@ -15,6 +15,7 @@ import {
   routerEnvSchema,
   type RouterEnv,
   type RouterFileConfig,
+  type UpstreamFetch,
 } from './config.js';
 import { Catalog } from './domain/catalog.js';
 import type { BudgetStore } from './engine/budget.js';
@@ -30,6 +31,7 @@ import { DbBudgetStore } from './store/db-budget.js';
 import { routerMigrations } from './store/migrations.js';
 import { RedisBudgetStore } from './store/redis-budget.js';
 import { RouterMetrics } from './telemetry/metrics.js';
+import { createHttpFetch, type HttpFetch } from './upstream/http-fetch.js';
 
 export const SERVICE_NAME = 'router';
 
@@ -92,6 +94,13 @@ export async function createRouterApp(ports: RouterPorts = {}): Promise<RouterAp
 
   try {
     const build = ports.createProvider ?? createAdapter;
+    // One keep-alive client shared by every provider that uses it (its agents pool per host).
+    let httpFetch: HttpFetch | undefined;
+    const upstreamFetch = (choice: UpstreamFetch): typeof fetch | undefined => {
+      if (choice === 'platform') return undefined;
+      httpFetch ??= createHttpFetch({ maxSockets: config.upstream.maxSocketsPerHost });
+      return httpFetch;
+    };
     const providers = new Map<string, ProviderAdapter>();
     const unavailable = new Map<string, string>();
     for (const p of config.providers) {
@@ -105,18 +114,19 @@ export async function createRouterApp(ports: RouterPorts = {}): Promise<RouterAp
         continue;
       }
       try {
-        providers.set(
-          p.name,
-          build({
-            name: p.name,
-            kind: p.kind,
-            baseUrl: p.baseUrl,
-            apiKey,
-            region: p.region,
-            timeoutMs: p.timeoutMs ?? config.timeouts.attemptMs,
-            headers: p.headers,
-          }),
-        );
+        const settings: ProviderSettings = {
+          name: p.name,
+          kind: p.kind,
+          baseUrl: p.baseUrl,
+          apiKey,
+          region: p.region,
+          timeoutMs: p.timeoutMs ?? config.timeouts.attemptMs,
+          headers: p.headers,
+          maxSockets: config.upstream.maxSocketsPerHost,
+        };
+        const fetchImpl = upstreamFetch(p.fetch ?? config.upstream.fetch);
+        if (fetchImpl) settings.fetch = fetchImpl;
+        providers.set(p.name, build(settings));
       } catch (err) {
         unavailable.set(
           p.name,
@@ -182,6 +192,7 @@ export async function createRouterApp(ports: RouterPorts = {}): Promise<RouterAp
     lifecycle.onShutdown('pools', 'providers', async () => {
       engine.shutdown();
       await Promise.all([...providers.values()].map((a) => a.close?.().catch(() => undefined)));
+      httpFetch?.destroy();
       if (redis) await redis.quit().catch(() => undefined);
     });
 

@@ -114,6 +114,26 @@ describe('router file', () => {
     expect(err.message).toMatch(/missing\.yaml: \(file\): no such file/);
   });
 
+  it('defaults the upstream HTTP client to node-http; platform can be chosen, per provider too', () => {
+    expect(loadRouterConfigFile(file('up-default.yaml', VALID)).upstream).toEqual({
+      fetch: 'node-http',
+      maxSocketsPerHost: 256,
+    });
+    const cfg = loadRouterConfigFile(
+      file(
+        'up-platform.yaml',
+        VALID.replace(
+          '    apiKeyEnv: OPENAI_API_KEY\n',
+          '    apiKeyEnv: OPENAI_API_KEY\n    fetch: node-http\n',
+        ) + 'upstream:\n  fetch: platform\n  maxSocketsPerHost: 64\n',
+      ),
+    );
+    expect(cfg.upstream).toEqual({ fetch: 'platform', maxSocketsPerHost: 64 });
+    expect(cfg.providers[0]!.fetch).toBe('node-http');
+    const err = problem(file('up-bad.yaml', VALID + 'upstream:\n  fetch: undici\n'));
+    expect(err.message).toMatch(/upstream\.fetch: expected one of node-http\|platform/);
+  });
+
   it('refuses out-of-range values with the rule', () => {
     const err = problem(file('quality.yaml', VALID.replace('quality: 0.72', 'quality: 7')));
     expect(err.message).toMatch(

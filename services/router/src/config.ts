@@ -77,6 +77,18 @@ const partialTimeouts = z.strictObject({
   attemptMs: positiveInt('a timeout in ms').optional(),
 });
 
+/**
+ * The HTTP client under the provider SDKs (openai, groq-sdk, Anthropic) and the Ollama client:
+ * `node-http` is the router's keep-alive node:http `fetch` (src/upstream/http-fetch.ts), the
+ * hot path; `platform` is Node's built-in fetch (undici), the SDKs' own default. Bedrock always
+ * uses the AWS SDK's keep-alive node:http handler.
+ */
+export const UPSTREAM_FETCH = ['node-http', 'platform'] as const;
+export type UpstreamFetch = (typeof UPSTREAM_FETCH)[number];
+const upstreamFetch = z.enum(UPSTREAM_FETCH, {
+  message: `expected one of ${UPSTREAM_FETCH.join('|')}`,
+});
+
 const modelSchema = z
   .strictObject({
     id: z.string().min(1, 'expected the provider’s model id').max(200),
@@ -126,6 +138,8 @@ const providerSchema = z
     headers: z.record(z.string(), z.string()).optional(),
     breaker: breakerSchema.partial().optional(),
     timeouts: partialTimeouts.optional(),
+    /** This provider's HTTP client; default `upstream.fetch`. */
+    fetch: upstreamFetch.optional(),
     models: z.array(modelSchema).min(1, 'expected at least one model'),
   })
   .superRefine((p, ctx) => {
@@ -209,6 +223,13 @@ const fileSchema = z
       .strictObject({
         /** Tenant charged for HTTP calls that send no `x-ql-tenant-id`. */
         defaultTenant: z.string().min(1).default('default'),
+      })
+      .prefault({}),
+    upstream: z
+      .strictObject({
+        fetch: upstreamFetch.default('node-http'),
+        /** Concurrent connections per upstream host (node-http and Bedrock; more calls queue). */
+        maxSocketsPerHost: positiveInt('a connection count').default(256),
       })
       .prefault({}),
     usage: z

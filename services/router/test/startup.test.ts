@@ -11,6 +11,7 @@ import { OpenAIFake } from '@quantumlayer/provider-fakes';
 import OpenAI from 'openai';
 import { createRouterApp } from '../src/app.js';
 import { RouterConfigError } from '../src/config.js';
+import { createProvider, type ProviderSettings } from '../src/providers/index.js';
 import { API_KEY, modelYaml, waitFor, unexpected } from './support/app.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'router-startup-'));
@@ -134,5 +135,51 @@ ${modelYaml('gpt-4o-mini')}
   } finally {
     await app.stop();
     await upstream.close();
+  }
+}, 60_000);
+
+it('gives the adapters the keep-alive fetch by default, the platform fetch where configured', async () => {
+  const path = write(
+    'fetch.yaml',
+    `
+providers:
+  - name: fast
+    kind: openai
+    baseUrl: http://127.0.0.1:9/v1
+    apiKeyEnv: KEY
+    models:
+${modelYaml('gpt-4o-mini')}
+  - name: plain
+    kind: openai
+    baseUrl: http://127.0.0.1:9/v1
+    apiKeyEnv: KEY
+    fetch: platform
+    models:
+${modelYaml('gpt-4o')}
+`,
+  );
+  const settings = new Map<string, ProviderSettings>();
+  const app = await createRouterApp({
+    env: {
+      QL_ROUTER_CONFIG: path,
+      QL_HTTP_PORT: '0',
+      QL_GRPC_PORT: '0',
+      QL_HOST: '127.0.0.1',
+      QL_LOG_LEVEL: 'silent',
+      KEY: API_KEY,
+      QL_DATA_DIR: dir,
+    },
+    tracing: null,
+    createProvider: (s) => {
+      settings.set(s.name, s);
+      return createProvider(s);
+    },
+  });
+  try {
+    expect(typeof settings.get('fast')!.fetch).toBe('function');
+    expect(settings.get('fast')!.fetch).not.toBe(globalThis.fetch);
+    expect(settings.get('plain')!.fetch).toBeUndefined();
+  } finally {
+    await app.stop();
   }
 }, 60_000);

@@ -79,10 +79,21 @@ export interface EngineDeps {
   random?: () => number;
 }
 
+/**
+ * What the engine needs of the caller's cancellation: an `AbortSignal` (gRPC) fits, and so does
+ * the HTTP API's lighter `ClientGone`, which costs nothing until the client leaves.
+ */
+export interface CallerSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export interface CallOptions {
   api: 'grpc' | 'http';
   /** Caller gone or deadline passed: stops everything, upstream requests included. */
-  signal?: AbortSignal | undefined;
+  signal?: CallerSignal | undefined;
   /** Absolute deadline (e.g. the gRPC one); the call's own time budget applies as well. */
   deadline?: Date | undefined;
   /** Trace context of the caller (HTTP: from its traceparent). */
@@ -151,7 +162,7 @@ class AttemptGuard {
 
   constructor(
     private readonly model: ModelSpec,
-    private readonly callerSignal: AbortSignal | undefined,
+    private readonly callerSignal: CallerSignal | undefined,
     attemptMs: number,
     firstTokenMs: number | undefined,
   ) {
@@ -287,11 +298,8 @@ export class RouterEngine {
         tally.calls++;
         tally.last = model;
         const attemptStart = this.now();
-        const span = startAttemptSpan(p.span.ctx, 'chat', model, {
-          maxTokens: p.request.maxTokens,
-          temperature: p.request.temperature,
-          topP: p.request.topP,
-        });
+        // The request carries maxTokens, temperature and topP, the attributes the span reports.
+        const span = startAttemptSpan(p.span.ctx, 'chat', model, p.request);
         const guard = new AttemptGuard(
           model,
           options.signal,
@@ -815,7 +823,7 @@ export class RouterEngine {
     planner: AttemptPlanner,
     p: Prepared,
     tally: Tally,
-    signal: AbortSignal | undefined,
+    signal: CallerSignal | undefined,
   ): Promise<ModelSpec | undefined> {
     for (;;) {
       if (signal?.aborted) throw new CancelledError(signal.reason);
@@ -851,7 +859,7 @@ export class RouterEngine {
     p: Prepared,
     planner: AttemptPlanner,
     tally: Tally,
-    signal: AbortSignal | undefined,
+    signal: CallerSignal | undefined,
   ): Promise<OpenStream | undefined> {
     const adapter = this.deps.providers.get(model.provider)!;
     const admission = this.breakers.for(model.id).admit();
@@ -1146,7 +1154,7 @@ export class RouterEngine {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+function sleep(ms: number, signal: CallerSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       clearTimeout(timer);

@@ -15,6 +15,8 @@ import {
 import type { CallContext, CallStats, ChatCall, Constraints, Policy } from '../domain/types.js';
 import type { RouterEngine } from '../engine/engine.js';
 import type { ChatMessage, ContentPart, ResponseFormat, ToolChoice } from '../providers/types.js';
+import { ClientGone } from './client-gone.js';
+import { lazyChildLogger } from './lazy-logger.js';
 import { chatCompletionBody, embeddingsBody, type ChatCompletionBody } from './schema.js';
 
 /**
@@ -354,6 +356,8 @@ export function registerOpenAIRoutes(
   options: OpenAIRoutesOptions,
 ): void {
   void app.register(async (scope) => {
+    // req.log is made on its first line written, not for every call (see lazy-logger.ts).
+    scope.setChildLoggerFactory(lazyChildLogger);
     scope.setErrorHandler((err, req, reply) => {
       const e = toOpenAIError(err);
       if (e.code === 'internal_error') req.log.error({ err }, 'request failed');
@@ -382,14 +386,14 @@ export function registerOpenAIRoutes(
       const call = chatCallFromBody(body, req, options.defaultTenant);
       if (body.stream)
         return streamChat(req, reply, engine, call, body.stream_options?.include_usage === true);
-      const controller = new AbortController();
+      const gone = new ClientGone();
       const onClose = () => {
-        if (!reply.raw.writableEnded) controller.abort(new Error('client closed the connection'));
+        if (!reply.raw.writableEnded) gone.abort(new Error('client closed the connection'));
       };
       reply.raw.once('close', onClose);
       const r = await engine.complete(call, {
         api: 'http',
-        signal: controller.signal,
+        signal: gone,
         traceContext: traceOf(req),
       });
       reply.raw.removeListener('close', onClose);
@@ -424,9 +428,9 @@ export function registerOpenAIRoutes(
     scope.post('/v1/embeddings', routeOptions, async (req, reply) => {
       const body = embeddingsBody.parse(req.body);
       const inputs = typeof body.input === 'string' ? [body.input] : body.input;
-      const controller = new AbortController();
+      const gone = new ClientGone();
       reply.raw.once('close', () => {
-        if (!reply.raw.writableEnded) controller.abort(new Error('client closed the connection'));
+        if (!reply.raw.writableEnded) gone.abort(new Error('client closed the connection'));
       });
       const r = await engine.embed(
         {
@@ -436,7 +440,7 @@ export function registerOpenAIRoutes(
           policy: policyFrom(req),
           context: contextFrom(req, options.defaultTenant),
         },
-        { api: 'http', signal: controller.signal, traceContext: traceOf(req) },
+        { api: 'http', signal: gone, traceContext: traceOf(req) },
       );
       const base64 = body.encoding_format === 'base64';
       void reply.headers({
@@ -485,15 +489,15 @@ async function streamChat(
   call: ChatCall,
   includeUsage: boolean,
 ): Promise<void> {
-  const controller = new AbortController();
+  const gone = new ClientGone();
   const res: ServerResponse = reply.raw;
   const onClose = () => {
-    if (!res.writableEnded) controller.abort(new Error('client closed the connection'));
+    if (!res.writableEnded) gone.abort(new Error('client closed the connection'));
   };
   res.once('close', onClose);
   const stream = engine.stream(call, {
     api: 'http',
-    signal: controller.signal,
+    signal: gone,
     traceContext: traceOf(req),
   });
   // Throws before anything is sent: fastify's error handler answers with the JSON error.

@@ -28,10 +28,12 @@ import {
   mergeConsecutive,
   parseArguments,
   parseDataUrl,
+  sdkCallOptions,
   systemTexts,
   textOf,
   type JsonTool,
 } from './shared.js';
+import { acceptsUpstreamSignal } from '../upstream/http-fetch.js';
 import { mapStainlessError } from './stainless.js';
 import type {
   ChatMessage,
@@ -124,8 +126,15 @@ export class AnthropicAdapter implements ProviderAdapter {
     readonly name: string,
     client: Anthropic,
     private readonly timeoutMs: number = DEFAULT_TIMEOUT_MS,
+    /** Whether the client's fetch takes the abort signal itself (`sdkCallOptions`). */
+    private readonly signalViaFetch = false,
   ) {
     this.client = client;
+  }
+
+  /** The SDK request options carrying `signal`. */
+  private callOptions(signal: AbortSignal | undefined) {
+    return sdkCallOptions(signal, this.signalViaFetch);
   }
 
   static fromSettings(settings: ProviderSettings): AnthropicAdapter {
@@ -141,8 +150,14 @@ export class AnthropicAdapter implements ProviderAdapter {
       // The router makes its own GenAI spans; the SDK's would double them and cost time.
       openTelemetry: false,
       ...(settings.headers ? { defaultHeaders: settings.headers } : {}),
+      ...(settings.fetch ? { fetch: settings.fetch } : {}),
     });
-    return new AnthropicAdapter(settings.name, client, timeoutMs);
+    return new AnthropicAdapter(
+      settings.name,
+      client,
+      timeoutMs,
+      acceptsUpstreamSignal(settings.fetch),
+    );
   }
 
   private mapError(
@@ -254,7 +269,7 @@ export class AnthropicAdapter implements ProviderAdapter {
     let msg: Message;
     const startedAt = performance.now();
     try {
-      msg = await this.client.messages.create(params, { signal });
+      msg = await this.client.messages.create(params, this.callOptions(signal));
     } catch (err) {
       throw this.mapError(err, signal, startedAt);
     }
@@ -289,7 +304,10 @@ export class AnthropicAdapter implements ProviderAdapter {
     const asm = new MessageStreamAssembler(jsonTool);
     const startedAt = performance.now();
     try {
-      const stream = await this.client.messages.create({ ...params, stream: true }, { signal });
+      const stream = await this.client.messages.create(
+        { ...params, stream: true },
+        this.callOptions(signal),
+      );
       for await (const event of stream) yield* asm.push(event);
     } catch (err) {
       throw this.mapError(err, signal, startedAt);
@@ -303,7 +321,7 @@ export class AnthropicAdapter implements ProviderAdapter {
   async listModels(signal?: AbortSignal): Promise<ModelListing[]> {
     const startedAt = performance.now();
     try {
-      const page = await this.client.models.list({}, { signal });
+      const page = await this.client.models.list({}, this.callOptions(signal));
       return page.data.map((m) => ({ id: m.id }));
     } catch (err) {
       throw this.mapError(err, signal, startedAt);

@@ -178,9 +178,10 @@ export class BedrockAdapter implements ProviderAdapter {
     const timeout = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     // HTTP/1.1 with keep-alive: Converse needs no HTTP/2 (the client's default handler), and
     // an HTTP/1.1 handler also reaches plain-HTTP endpoints (tests, VPC proxies).
+    const maxSockets = settings.maxSockets ?? 256;
     const requestHandler = new NodeHttpHandler({
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 256 }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
       requestTimeout: timeout,
       // Without it the handler only logs a warning when the timeout passes.
       throwOnRequestTimeout: true,

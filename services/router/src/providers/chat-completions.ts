@@ -9,6 +9,7 @@ import {
   type WireChunk,
   type WireCompletion,
 } from './openai-wire.js';
+import { sdkCallOptions } from './shared.js';
 import { mapStainlessError, type StainlessErrors } from './stainless.js';
 import type {
   ChatRequest,
@@ -26,6 +27,8 @@ export abstract class ChatCompletionsAdapter implements ProviderAdapter {
   protected abstract readonly tokenField: 'max_tokens' | 'max_completion_tokens';
   /** Body fields only streamed requests carry (usage reporting). */
   protected abstract readonly streamFields: Partial<WireChatBody>;
+  /** Whether the client's fetch takes the abort signal itself (`sdkCallOptions`). */
+  protected signalViaFetch = false;
 
   constructor(
     readonly name: string,
@@ -38,6 +41,11 @@ export abstract class ChatCompletionsAdapter implements ProviderAdapter {
     body: WireChatBody,
     signal?: AbortSignal,
   ): Promise<AsyncIterable<WireChunk>>;
+
+  /** The SDK request options carrying `signal`. */
+  protected callOptions(signal: AbortSignal | undefined) {
+    return sdkCallOptions(signal, this.signalViaFetch);
+  }
 
   protected mapError(
     err: unknown,

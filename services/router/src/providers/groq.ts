@@ -10,6 +10,7 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
 } from 'groq-sdk/resources/chat/completions';
+import { acceptsUpstreamSignal } from '../upstream/http-fetch.js';
 import { ChatCompletionsAdapter } from './chat-completions.js';
 import { cancelledError, providerError } from './errors.js';
 import { DEFAULT_TIMEOUT_MS } from './shared.js';
@@ -32,6 +33,7 @@ export class GroqAdapter extends ChatCompletionsAdapter {
 
   constructor(settings: ProviderSettings) {
     super(settings.name, settings.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    this.signalViaFetch = acceptsUpstreamSignal(settings.fetch);
     if (!settings.apiKey) {
       throw new Error(`provider ${settings.name}: kind groq needs an API key (apiKeyEnv)`);
     }
@@ -41,13 +43,14 @@ export class GroqAdapter extends ChatCompletionsAdapter {
       maxRetries: 0,
       timeout: this.timeoutMs,
       ...(settings.headers ? { defaultHeaders: settings.headers } : {}),
+      ...(settings.fetch ? { fetch: settings.fetch } : {}),
     });
   }
 
   protected complete(body: WireChatBody, signal?: AbortSignal): Promise<WireCompletion> {
     return this.client.chat.completions.create(
       body as unknown as ChatCompletionCreateParamsNonStreaming,
-      { signal },
+      this.callOptions(signal),
     ) as Promise<WireCompletion>;
   }
 
@@ -57,7 +60,7 @@ export class GroqAdapter extends ChatCompletionsAdapter {
   ): Promise<AsyncIterable<WireChunk>> {
     const s = await this.client.chat.completions.create(
       body as unknown as ChatCompletionCreateParamsStreaming,
-      { signal },
+      this.callOptions(signal),
     );
     return s as unknown as AsyncIterable<WireChunk>;
   }
@@ -75,7 +78,7 @@ export class GroqAdapter extends ChatCompletionsAdapter {
     try {
       const res = await this.client.embeddings.create(
         { model: request.model, input: request.inputs, encoding_format: 'float' },
-        { signal },
+        this.callOptions(signal),
       );
       const vectors: number[][] = new Array(request.inputs.length);
       res.data.forEach((d, i) => {
@@ -89,7 +92,7 @@ export class GroqAdapter extends ChatCompletionsAdapter {
 
   async listModels(signal?: AbortSignal): Promise<ModelListing[]> {
     try {
-      const list = await this.client.models.list({ signal });
+      const list = await this.client.models.list(this.callOptions(signal));
       return list.data.map((m) => ({ id: m.id }));
     } catch (err) {
       throw this.mapError(err, signal);

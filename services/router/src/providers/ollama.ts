@@ -5,6 +5,7 @@
 // chat/embed calls take no signal), and its errors keep the status but drop the response
 // headers, so `Retry-After` is lost. Both are required here, and the protocol is small.
 import { randomUUID } from 'node:crypto';
+import { acceptsUpstreamSignal, UPSTREAM_SIGNAL } from '../upstream/http-fetch.js';
 import {
   cancelledError,
   kindForStatus,
@@ -118,6 +119,10 @@ export class OllamaAdapter implements ProviderAdapter {
   private readonly base: string;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
+  /** The settings' fetch, else the platform's (looked up per call, as before). */
+  private readonly fetch: typeof fetch;
+  /** Whether that fetch takes the caller's signal itself (`UPSTREAM_SIGNAL`). */
+  private readonly signalViaFetch: boolean;
 
   constructor(settings: ProviderSettings) {
     this.name = settings.name;
@@ -125,6 +130,8 @@ export class OllamaAdapter implements ProviderAdapter {
     this.headers = { 'content-type': 'application/json', ...settings.headers };
     if (settings.apiKey) this.headers.authorization = `Bearer ${settings.apiKey}`;
     this.timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.fetch = settings.fetch ?? ((input, init) => fetch(input, init));
+    this.signalViaFetch = acceptsUpstreamSignal(settings.fetch);
   }
 
   chatBody(req: ChatRequest, stream: boolean): OllamaChatBody {
@@ -200,15 +207,17 @@ export class OllamaAdapter implements ProviderAdapter {
   ): Promise<Response> {
     if (signal?.aborted) throw cancelledError(this.name);
     const timeout = AbortSignal.timeout(this.timeoutMs);
-    const init: RequestInit = {
-      method,
-      headers: this.headers,
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    };
+    const init: RequestInit = { method, headers: this.headers };
+    if (!signal) init.signal = timeout;
+    else if (this.signalViaFetch) {
+      // The keep-alive fetch obeys both itself; composing them costs more than the rest here.
+      init.signal = timeout;
+      (init as { [UPSTREAM_SIGNAL]?: AbortSignal })[UPSTREAM_SIGNAL] = signal;
+    } else init.signal = AbortSignal.any([signal, timeout]);
     if (body !== undefined) init.body = JSON.stringify(body);
     let res: Response;
     try {
-      res = await fetch(this.base + path, init);
+      res = await this.fetch(this.base + path, init);
     } catch (err) {
       throw this.mapError(err, signal);
     }

@@ -10,6 +10,7 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
+import { acceptsUpstreamSignal } from '../upstream/http-fetch.js';
 import { ChatCompletionsAdapter } from './chat-completions.js';
 import { cancelledError } from './errors.js';
 import { DEFAULT_TIMEOUT_MS } from './shared.js';
@@ -41,6 +42,7 @@ export class OpenAIAdapter extends ChatCompletionsAdapter {
 
   constructor(settings: ProviderSettings) {
     super(settings.name, settings.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    this.signalViaFetch = acceptsUpstreamSignal(settings.fetch);
     this.kind = settings.kind;
     // OpenAI's reasoning models refuse `max_tokens`; vLLM and most compatible servers only
     // know `max_tokens`.
@@ -60,13 +62,14 @@ export class OpenAIAdapter extends ChatCompletionsAdapter {
       maxRetries: 0,
       timeout: this.timeoutMs,
       defaultHeaders: headers,
+      ...(settings.fetch ? { fetch: settings.fetch } : {}),
     });
   }
 
   protected complete(body: WireChatBody, signal?: AbortSignal): Promise<WireCompletion> {
     return this.client.chat.completions.create(
       body as unknown as ChatCompletionCreateParamsNonStreaming,
-      { signal },
+      this.callOptions(signal),
     ) as Promise<WireCompletion>;
   }
 
@@ -76,7 +79,7 @@ export class OpenAIAdapter extends ChatCompletionsAdapter {
   ): Promise<AsyncIterable<WireChunk>> {
     const s: AsyncIterable<ChatCompletionChunk> = await this.client.chat.completions.create(
       body as unknown as ChatCompletionCreateParamsStreaming,
-      { signal },
+      this.callOptions(signal),
     );
     return s as AsyncIterable<WireChunk>;
   }
@@ -91,7 +94,7 @@ export class OpenAIAdapter extends ChatCompletionsAdapter {
           input: request.inputs,
           ...(request.dimensions !== undefined ? { dimensions: request.dimensions } : {}),
         },
-        { signal },
+        this.callOptions(signal),
       );
       const vectors: number[][] = new Array(request.inputs.length);
       res.data.forEach((d, i) => {
@@ -108,7 +111,7 @@ export class OpenAIAdapter extends ChatCompletionsAdapter {
 
   async listModels(signal?: AbortSignal): Promise<ModelListing[]> {
     try {
-      const page = await this.client.models.list({ signal });
+      const page = await this.client.models.list(this.callOptions(signal));
       return page.data.map((m) => ({ id: m.id }));
     } catch (err) {
       throw this.mapError(err, signal);

@@ -8,6 +8,7 @@ import type {
   ToolCall,
   TokenUsage,
 } from './types.js';
+import { UPSTREAM_SIGNAL } from '../upstream/http-fetch.js';
 
 /** The SDKs' last-resort per-request timeout when the config sets none (their own default). */
 export const DEFAULT_TIMEOUT_MS = 600_000;
@@ -145,4 +146,25 @@ export function claudeHasNativeJson(model: string): boolean {
   if (major > 4) return true;
   if (major < 4) return false;
   return minor >= 5 || (m[1] === 'opus' && minor >= 1);
+}
+
+/**
+ * The per-request options of an SDK call (openai, groq-sdk, Anthropic) that carry the call's
+ * abort signal: straight to the router's keep-alive fetch when the adapter runs on it (see
+ * `UPSTREAM_SIGNAL`: the SDKs' own signal composition costs ~100 µs per call), else as the SDK's
+ * `signal`, as with the platform fetch. The SDK then sees an aborted request as a failed one;
+ * the adapters classify by their own (aborted) signal first, and the SDKs run with
+ * `maxRetries: 0`, so nothing retries it.
+ */
+export function sdkCallOptions(signal: AbortSignal | undefined, viaFetch: boolean): SdkCallOptions {
+  if (!signal) return {};
+  // A symbol key is invisible to the SDKs' types (and to the platform fetch).
+  if (viaFetch) return { fetchOptions: { [UPSTREAM_SIGNAL]: signal } };
+  return { signal };
+}
+
+/** Assignable to the request options of each of the three SDKs. */
+export interface SdkCallOptions {
+  signal?: AbortSignal;
+  fetchOptions?: Record<never, never>;
 }

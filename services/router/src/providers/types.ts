@@ -187,4 +187,16 @@ export interface ProviderSettings {
   timeoutMs?: number;
   /** Extra headers for every upstream request (e.g. an OpenAI organization). */
   headers?: Record<string, string>;
+  /**
+   * The `fetch` the adapter's HTTP client uses (the `fetch` option of the openai, groq-sdk and
+   * Anthropic SDKs; the Ollama client's own requests). Absent: the platform's `fetch`. The router
+   * passes `createHttpFetch()` (node:http keep-alive, `src/upstream/http-fetch.ts`) by default.
+   * Bedrock ignores it: its smithy handler already runs on keep-alive node:http agents.
+   */
+  fetch?: typeof fetch;
+  /**
+   * Bedrock: connections per upstream host of its keep-alive agents (default 256). The other
+   * kinds get theirs from `fetch`.
+   */
+  maxSockets?: number;
 }

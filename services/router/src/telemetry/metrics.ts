@@ -30,6 +30,11 @@ export class RouterMetrics {
   private readonly callDuration: Histogram<'kind' | 'outcome'>;
   private readonly budgetRefusals: Counter<'scope'>;
   private readonly byModel = new Map<string, ModelMetrics>();
+  /** Children of the per-call metrics by api, kind and outcome (a handful of combinations). */
+  private readonly byCall = new Map<
+    string,
+    { calls: { inc(): void }; duration: { observe(seconds: number): void } }
+  >();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -135,8 +140,17 @@ export class RouterMetrics {
     outcome: CallOutcome | 'invalid' | 'no_candidate',
     seconds?: number,
   ): void {
-    this.calls.labels(api, kind, outcome).inc();
-    if (seconds !== undefined) this.callDuration.labels(kind, outcome).observe(seconds);
+    const key = `${api} ${kind} ${outcome}`;
+    let c = this.byCall.get(key);
+    if (!c) {
+      c = {
+        calls: this.calls.labels(api, kind, outcome),
+        duration: this.callDuration.labels(kind, outcome),
+      };
+      this.byCall.set(key, c);
+    }
+    c.calls.inc();
+    if (seconds !== undefined) c.duration.observe(seconds);
   }
 
   budgetRefused(scope: 'request' | 'generation'): void {

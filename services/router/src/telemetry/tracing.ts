@@ -35,18 +35,19 @@ export function startCallSpan(
   const base = parent ?? context.active();
   const span = tracer.startSpan(
     `router ${operation} ${selector || 'auto'}`,
-    {
-      kind: SpanKind.INTERNAL,
-      attributes: {
-        'gen_ai.operation.name': operation,
-        'ql.router.selector': selector || 'auto',
-        'ql.router.request_id': attrs.requestId,
-        'ql.tenant': attrs.tenantId,
-        ...(attrs.generationId ? { 'ql.generation': attrs.generationId } : {}),
-      },
-    },
+    { kind: SpanKind.INTERNAL },
     base,
   );
+  // Attributes only for a span that records them (none is recorded without an exporter).
+  if (span.isRecording()) {
+    span.setAttributes({
+      'gen_ai.operation.name': operation,
+      'ql.router.selector': selector || 'auto',
+      'ql.router.request_id': attrs.requestId,
+      'ql.tenant': attrs.tenantId,
+      ...(attrs.generationId ? { 'ql.generation': attrs.generationId } : {}),
+    });
+  }
   return { span, ctx: trace.setSpan(base, span) };
 }
 
@@ -61,6 +62,8 @@ export function startAttemptSpan(
   model: ModelSpec,
   request: RequestAttributes,
 ): Span {
+  const span = tracer.startSpan(`${operation} ${model.modelId}`, { kind: SpanKind.CLIENT }, parent);
+  if (!span.isRecording()) return span;
   const attributes: Record<string, string | number | boolean> = {
     'gen_ai.operation.name': operation,
     'gen_ai.provider.name': PROVIDER_NAME[model.providerKind] ?? model.providerKind,
@@ -74,11 +77,8 @@ export function startAttemptSpan(
     attributes['gen_ai.request.temperature'] = request.temperature;
   if (request.topP !== undefined) attributes['gen_ai.request.top_p'] = request.topP;
   if (request.stream) attributes['gen_ai.request.stream'] = true;
-  return tracer.startSpan(
-    `${operation} ${model.modelId}`,
-    { kind: SpanKind.CLIENT, attributes },
-    parent,
-  );
+  span.setAttributes(attributes);
+  return span;
 }
 
 export function endAttemptSpan(
@@ -91,6 +91,10 @@ export function endAttemptSpan(
     error?: { type: string; message: string };
   },
 ): void {
+  if (!span.isRecording()) {
+    span.end();
+    return;
+  }
   if (outcome.usage) {
     span.setAttribute('gen_ai.usage.input_tokens', outcome.usage.inputTokens);
     span.setAttribute('gen_ai.usage.output_tokens', outcome.usage.outputTokens);
@@ -117,6 +121,10 @@ export function endCallSpan(
     error?: string;
   },
 ): void {
+  if (!span.isRecording()) {
+    span.end();
+    return;
+  }
   if (outcome.model) span.setAttribute('ql.router.model', outcome.model);
   span.setAttribute('ql.router.attempts', outcome.attempts);
   span.setAttribute('ql.router.cost_usd', outcome.costMicros / 1_000_000);

@@ -21,8 +21,35 @@ import {
   type StreamEvent,
   type ToolCall,
 } from '../../src/providers/index.js';
+import { createHttpFetch, type HttpFetch } from '../../src/upstream/http-fetch.js';
 
 export const API_KEY = 'sk-test-0123456789abcdef';
+
+/**
+ * The HTTP client the adapters run on: the router's default, its keep-alive node:http fetch
+ * (`upstream.fetch: node-http`), or with QL_TEST_PROVIDER_FETCH=platform Node's built-in fetch
+ * (`upstream.fetch: platform`). The `*.platform-fetch.test.ts` files run each suite that way.
+ */
+export type FetchMode = 'node-http' | 'platform';
+
+export function fetchMode(): FetchMode {
+  return process.env.QL_TEST_PROVIDER_FETCH === 'platform' ? 'platform' : 'node-http';
+}
+
+let sharedFetch: HttpFetch | undefined;
+
+/** The `fetch` setting of every adapter the harness builds (undefined: the platform's). */
+export function providerFetch(): typeof fetch | undefined {
+  if (fetchMode() === 'platform') return undefined;
+  sharedFetch ??= createHttpFetch();
+  return sharedFetch;
+}
+
+function withFetch<T extends ProviderSettings>(settings: T): T {
+  const f = providerFetch();
+  // An override naming `fetch` (even undefined) wins.
+  return f && !('fetch' in settings) ? { ...settings, fetch: f } : settings;
+}
 
 export type FamilyId =
   'openai' | 'vllm' | 'openai-compatible' | 'groq' | 'anthropic' | 'bedrock' | 'ollama';
@@ -74,14 +101,15 @@ function openaiFamily(id: 'openai' | 'vllm' | 'openai-compatible' | 'groq'): Fam
           : 'meta-llama/Llama-3.1-8B-Instruct',
     embedModel: id === 'groq' ? 'nomic-embed-text-v1_5' : 'text-embedding-3-small',
     embedDimensions: id !== 'groq',
-    settings: (o = {}) => ({
-      name: `${id}-test`,
-      kind,
-      // Groq's SDK appends /openai/v1 itself; the others take the full API root.
-      baseUrl: id === 'groq' ? fake.url : `${fake.url}/v1`,
-      apiKey: API_KEY,
-      ...o,
-    }),
+    settings: (o = {}) =>
+      withFetch({
+        name: `${id}-test`,
+        kind,
+        // Groq's SDK appends /openai/v1 itself; the others take the full API root.
+        baseUrl: id === 'groq' ? fake.url : `${fake.url}/v1`,
+        apiKey: API_KEY,
+        ...o,
+      }),
     errorKinds: OPENAI_ERRORS,
     cachedUsage: { inputTokens: 21, cachedInputTokens: 5 },
     fragmentsToolArgs: true,
@@ -102,13 +130,14 @@ export function makeFamilies(): Family[] {
       fake: anthropic,
       model: 'claude-haiku-4-5',
       emulatedJsonModel: 'claude-3-5-haiku-20241022',
-      settings: (o = {}) => ({
-        name: 'anthropic-test',
-        kind: 'anthropic',
-        baseUrl: anthropic.url,
-        apiKey: API_KEY,
-        ...o,
-      }),
+      settings: (o = {}) =>
+        withFetch({
+          name: 'anthropic-test',
+          kind: 'anthropic',
+          baseUrl: anthropic.url,
+          apiKey: API_KEY,
+          ...o,
+        }),
       errorKinds: {
         invalid_request: 'bad_request',
         context_length: 'context_too_long',
@@ -129,13 +158,14 @@ export function makeFamilies(): Family[] {
       fake: bedrock,
       model: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
       emulatedJsonModel: 'amazon.nova-lite-v1:0',
-      settings: (o = {}) => ({
-        name: 'bedrock-test',
-        kind: 'bedrock',
-        baseUrl: bedrock.url,
-        region: 'us-east-1',
-        ...o,
-      }),
+      settings: (o = {}) =>
+        withFetch({
+          name: 'bedrock-test',
+          kind: 'bedrock',
+          baseUrl: bedrock.url,
+          region: 'us-east-1',
+          ...o,
+        }),
       errorKinds: {
         invalid_request: 'bad_request',
         context_length: 'context_too_long',
@@ -157,7 +187,8 @@ export function makeFamilies(): Family[] {
       model: 'llama3.2:latest',
       embedModel: 'nomic-embed-text:latest',
       embedDimensions: true,
-      settings: (o = {}) => ({ name: 'ollama-test', kind: 'ollama', baseUrl: ollama.url, ...o }),
+      settings: (o = {}) =>
+        withFetch({ name: 'ollama-test', kind: 'ollama', baseUrl: ollama.url, ...o }),
       errorKinds: {
         invalid_request: 'bad_request',
         context_length: 'context_too_long',
@@ -205,6 +236,8 @@ export async function stopFamilies(
   adapters: Map<FamilyId, ProviderAdapter> | undefined,
 ): Promise<void> {
   for (const a of adapters?.values() ?? []) await a.close?.();
+  sharedFetch?.destroy();
+  sharedFetch = undefined;
   await Promise.all(families.map((f) => f.fake.close()));
 }
 
