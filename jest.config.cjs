@@ -8,7 +8,7 @@ const swc = [
   },
 ];
 
-const ESM_ONLY = ['cookie'];
+const ESM_ONLY = ['cookie', '@apidevtools\\+json-schema-ref-parser'];
 
 const common = {
   testEnvironment: 'node',
