@@ -109,6 +109,44 @@ console.log(
       ? `, ${requests} requests: ${(busyUs / requests).toFixed(0)} µs busy per request`
       : ''),
 );
+/** Areas (and a few native functions) grouped into what a router call pays for. */
+function bucket(a: string, fn: string): string {
+  if (
+    a === '(native)' &&
+    /^(writev|writeBuffer|writeUtf8String|writeLatin1String|readStart)$/.test(fn)
+  )
+    return 'socket I/O (write syscalls; includes time descheduled in them)';
+  if (/^(openai|groq-sdk|@anthropic-ai\/sdk)$/.test(a)) return 'provider SDK (its own code)';
+  if (a === 'node:undici (fetch)' || a === 'node:webstreams')
+    return 'undici objects (SDK request Headers, AbortSignal.any, web streams)';
+  if (a === 'node:http' || a === 'node:net/stream') return 'node:http server + client, streams';
+  if (a.startsWith('router:')) return 'router code';
+  if (/^(fastify|find-my-way|secure-json-parse|toad-cache|avvio|light-my-request)$/.test(a))
+    return 'fastify (routing, body parsing, reply)';
+  if (a === 'zod') return 'request validation (zod)';
+  if (
+    /^(pg|pg-protocol|pg-pool|pg-types|postgres-bytea|drizzle-orm|@bufbuild\/protobuf|protobufjs|packages\/kit|@electric-sql\/pglite)$/.test(
+      a,
+    )
+  )
+    return 'usage records (pg/PGlite, protobuf, outbox, bus)';
+  if (/^(prom-client|opossum|@opentelemetry\/.*)$/.test(a)) return 'metrics, breaker, tracing API';
+  if (a === '(gc)') return 'garbage collection';
+  return 'Node runtime (promises, events, timers, other)';
+}
+
+const buckets = new Map<string, number>();
+for (const [id, us] of self) {
+  const n = byId.get(id)!;
+  const a = area(n.callFrame);
+  if (a === '(idle)') continue;
+  const b = bucket(a, n.callFrame.functionName);
+  buckets.set(b, (buckets.get(b) ?? 0) + us);
+}
+
+console.log('\nself time by what it is for');
+for (const [b, us] of [...buckets].sort((x, y) => y[1] - x[1])) console.log(`${fmt(us)}  ${b}`);
+
 console.log('\nself time by area');
 for (const [a, us] of [...areas].sort((x, y) => y[1] - x[1]).slice(0, 30))
   console.log(`${fmt(us)}  ${a}`);
