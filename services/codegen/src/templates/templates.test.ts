@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { libraryWithAuth, shopManyToMany } from '../../test/templates/fixtures.js';
 import { buildBlueprint } from '../blueprint/index.js';
-import { FileSetEntrySchema } from '../domain/artifacts/index.js';
+import { BlueprintSchema, FileSetEntrySchema } from '../domain/artifacts/index.js';
 import { TemplateEngine, q } from './engine.js';
 import { FormatError, formatFile, isFormatted } from './format.js';
 import type { LockfileProvider, PackageManifest } from './index.js';
@@ -83,9 +83,10 @@ describe('renderProject (ts-fastify)', () => {
     }
   });
 
-  it('is deterministic: the same blueprint gives byte-identical files', async () => {
+  it('is deterministic: the same blueprint (even through JSON) gives byte-identical files', async () => {
+    const stored = BlueprintSchema.parse(JSON.parse(JSON.stringify(library.blueprint)));
     const again = await renderProject(
-      { requirements: libraryWithAuth, blueprint: library.blueprint },
+      { requirements: libraryWithAuth, blueprint: stored },
       { lockfiles: new FakeLockfiles() },
     );
     expect(again.files).toEqual(library.files);
