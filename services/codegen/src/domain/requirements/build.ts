@@ -23,7 +23,7 @@ import {
   ROLE_WORDS,
 } from './lexicon.js';
 import { matchEntity } from './match.js';
-import { camelCase, pascalCase, pluralPhrase, singularPhrase } from './words.js';
+import { camelCase, isAdjectiveOnly, pascalCase, pluralPhrase, singularPhrase } from './words.js';
 
 const CONTAINERS = new Set([
   'app',
@@ -59,6 +59,12 @@ const UNIT_HEADS = new Set([
   'dollar',
   'euro',
   'percent',
+  'character',
+  'char',
+  'word',
+  'letter',
+  'digit',
+  'byte',
 ]);
 
 export interface BuiltModel {
@@ -85,10 +91,28 @@ function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
+const PRONOUNS = new Set([
+  'it',
+  'its',
+  'this',
+  'that',
+  'these',
+  'those',
+  'them',
+  'they',
+  'everything',
+  'something',
+  'anything',
+]);
+
 /** Which claimed nouns become entities. */
 function selectEntities(claims: Claims): EntityClaim[] {
   const out: EntityClaim[] = [];
   const attributeOwners = new Set(claims.attributes.map((a) => a.entity));
+  const accountKeys = new Set([
+    ...claims.auth.loginSubjects.map((w) => singularPhrase(w).join(' ')),
+    ...claims.auth.roles.filter((r) => r.explicit).map((r) => singularPhrase(r.words).join(' ')),
+  ]);
   for (const claim of claims.entities.values()) {
     const key = claim.key;
     const head = claim.words[claim.words.length - 1] ?? '';
@@ -102,9 +126,23 @@ function selectEntities(claims: Claims): EntityClaim[] {
       if (claim.strength !== 'declared' || !attributeOwners.has(key)) continue;
     }
     if (claim.strength === 'mentioned') continue;
+    // "make it fast and pretty": a pronoun or a bare quality word is not a kind of record.
+    if (claim.strength !== 'declared' && claim.strength !== 'listed') {
+      if (claim.words.some((w) => PRONOUNS.has(w))) continue;
+      if (claim.words.length === 1 && isAdjectiveOnly(head)) continue;
+    }
     // "billable hours", "reward points": amounts of a unit, not records.
     if (UNIT_HEADS.has(head) && claim.strength !== 'declared') continue;
     if (claim.strength === 'actor' && ROLE_WORDS.has(key)) continue;
+    // "Buyers purchase tickets" + "Buyers log in": people who only act and log in are accounts
+    // with a role, not records of their own.
+    if (
+      claim.strength === 'actor' &&
+      !attributeOwners.has(key) &&
+      accountKeys.has(key) &&
+      !claims.relations.some((r) => !r.conditional && (r.from === key || r.to === key))
+    )
+      continue;
     if (APP_NOUNS.has(key) && claim.strength !== 'declared' && claim.strength !== 'listed')
       continue;
     out.push(claim);
@@ -181,7 +219,7 @@ export function buildModel(claims: Claims): BuiltModel {
     const isValueLike = item.enumValues.length > 0 || item.hints.boolean === true;
     const ref = isValueLike ? undefined : matchEntity(item.words, entityWords);
     if (ref !== undefined) {
-      const plural = item.plural || item.quantifier === 'many';
+      const plural = item.plural || item.quantifier === 'many' || item.writtenPlural === true;
       if (plural) {
         relationClaims.push({
           kind: 'has_many',

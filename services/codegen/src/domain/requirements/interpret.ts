@@ -27,6 +27,7 @@ import {
   LOGIN_PATTERN,
   MANAGE_VERBS,
   MANY_TO_MANY_VERBS,
+  NOMINALIZATIONS,
   PARTICLES,
   READ_VERBS,
   SIGNUP_PATTERN,
@@ -73,6 +74,17 @@ const MODALS = new Set([
 /** Objects of "add X to Y" that are attributes of Y rather than records of their own. */
 const FIELDISH_OBJECTS =
   /^(?:notes?|remarks?|tags?|labels?|descriptions?|ratings?|scores?|photos?|images?|pictures?|attachments?|files?|links?|status|priority|deadline|due date|grade|feedback|comment|summary|reason|price|cost|category|location|a note)$/;
+
+/** Adverbs that stand where an object would ("vote once", "pay later"). */
+const ADVERB_OBJECTS =
+  /^(?:once|twice|again|later|now|today|tomorrow|yesterday|online|offline|here|there|together|alone|anytime|anywhere|everywhere|somewhere|home|back|away|ahead|more|less|first|last)$/;
+
+/** Gerunds that supply details of a record being created ("..., choosing a reason"). */
+const GERUND_DETAIL =
+  /^(?:choosing|selecting|picking|giving|adding|entering|specifying|providing|setting|uploading|attaching|including|writing|filling\s+in|stating|indicating|typing)\s+/i;
+
+const PRONOUN_ADVERBS =
+  /^(?:also|just|often|usually|sometimes|only|then|really|always|never|still|mostly|currently|already|normally|typically|regularly|occasionally)$/;
 
 const COPULAS = new Set(['is', 'are', 'was', 'were', 'be', 'gets', 'get', 'being']);
 const RELATION_VERBS = new Set([
@@ -277,6 +289,25 @@ function tokenize(text: string): Token[] {
   return tokens;
 }
 
+/** "let store managers edit prices" -> "store managers can edit prices". */
+function letClause(rest: string): string | null {
+  const tokens = tokenize(rest);
+  for (let i = 1; i < Math.min(tokens.length, 4); i++) {
+    const t = tokens[i]!;
+    const verbLike =
+      (t.tags.has('Verb') && !t.tags.has('Plural')) ||
+      (isActionVerbWord(t.word) && lemma(t.word) === t.word);
+    if (!verbLike || isPluralWord(t.word)) continue;
+    if (tokens.slice(0, i).some((x) => PREPOSITIONS.has(x.word) || x.word === 'to')) return null;
+    const subject = tokens.slice(0, i).map((x) => x.text);
+    return `${subject.join(' ')} can ${tokens
+      .slice(i)
+      .map((x) => x.text)
+      .join(' ')}`;
+  }
+  return null;
+}
+
 function lemma(word: string): string {
   return infinitive(word.replace(/[^a-z-]/g, ''));
 }
@@ -349,6 +380,18 @@ const NOUN_OR_VERB =
 function findVerb(tokens: readonly Token[]): number {
   const first = tokens[0];
   if (first === undefined) return -1;
+  // "I also lend records to friends": after a personal pronoun comes the verb.
+  if (/^(?:i|we|you|they)$/.test(first.word)) {
+    let j = 1;
+    while (j < tokens.length && PRONOUN_ADVERBS.test(tokens[j]!.word)) j++;
+    const t = tokens[j];
+    if (
+      t !== undefined &&
+      (isStrongVerb(t.word) || t.tags.has('Verb') || isActionVerbWord(t.word)) &&
+      !/ing$/.test(t.word)
+    )
+      return j;
+  }
   const second = tokens[1];
   // "Order items have ...", "Leave requests are ...": a compound noun, not an imperative.
   const laterStrong = tokens
@@ -666,7 +709,36 @@ export class Interpreter {
     if (this.relativeClause(text, s)) return;
     if (this.appPurpose(text, s)) return;
 
+    // "Customers open a return request, choosing a reason and adding photos": what the gerunds
+    // supply are attributes of the record the main clause creates.
+    const gerunds = splitOutsideParens(
+      text,
+      /,\s*(?:by\s+)?(?=(?:choosing|selecting|picking|giving|adding|entering|specifying|providing|setting|uploading|attaching|including|writing|filling\s+in|stating|indicating|typing)\s)/gi,
+    );
+    let details: string[] = [];
+    if (gerunds.length > 1) {
+      text = gerunds[0]!.piece.trim();
+      details = gerunds
+        .slice(1)
+        .flatMap((g) =>
+          splitOutsideParens(
+            g.piece,
+            new RegExp(`,?\\s+and\\s+(?=${GERUND_DETAIL.source.slice(1)})`, 'gi'),
+          ),
+        )
+        .map((g) => g.piece.trim().replace(GERUND_DETAIL, '').trim())
+        .filter((d) => d !== '');
+    }
     for (const clause of this.splitClauses(text)) this.clause(clause, s);
+    const owner = this.lastObjects[0];
+    if (owner !== undefined) {
+      for (const d of details) {
+        for (const item of parseList(d.replace(/^(?:it|them)\s+/i, ''), 'fields')) {
+          if (item.words.length > 0 && item.words.length <= 4)
+            this.addItem(owner, item, s.text, 0.8);
+        }
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -719,14 +791,15 @@ export class Interpreter {
         )
         .replace(/^(?:a|some)\s+way\s+to\s+/i, '')
         .replace(
-          /^(?:the|this|our|my)\s+(?:app|application|system|platform|site|website|tool|service|api|backend|software|program|portal|product|solution)\s+(?:should|must|will|needs?\s+to|has\s+to|shall|can|is\s+going\s+to|is\s+supposed\s+to)\s+(?:be\s+able\s+to\s+|also\s+|allow\s+(?=\w+\s+to\b))*/i,
+          /^(?:the|this|our|my)\s+(?:app|application|system|platform|site|website|tool|service|api|backend|software|program|portal|product|solution)\s+(?:should|must|will|needs?\s+to|has\s+to|shall|can|is\s+going\s+to|is\s+supposed\s+to)\s+(?:be\s+able\s+to\s+|also\s+)*/i,
           '',
         )
         .replace(
           /^(?:it|this)\s+(?:should|must|will|needs?\s+to|has\s+to|shall)\s+(?:also\s+)?/i,
           '',
         )
-        .replace(/^(?:let|allow|enable|permit)s?\s+([a-z]+(?:\s+[a-z]+)?)\s+(?:to\s+)?/i, '$1 can ')
+        .replace(/^(?:allow|enable|permit)s?\s+([a-z]+(?:\s+[a-z]+)?)\s+to\s+/i, '$1 can ')
+        .replace(/^lets?\s+(.+)$/i, (all: string, rest: string) => letClause(rest) ?? all)
         .replace(
           /^there\s+(?:is|are|will\s+be|should\s+be|must\s+be)\s+(?=(?:a|an|some|many|several|multiple|\w+s)\b)/i,
           '',
@@ -738,6 +811,7 @@ export class Interpreter {
       t
         .replace(/\b(?:should|must|will|shall|need\s+to|needs\s+to)\s+be\s+able\s+to\b/gi, 'can')
         .replace(/\b(?:are|is)\s+able\s+to\b/gi, 'can')
+        .replace(/\b(?:must|should|will|shall|need\s+to|needs\s+to)\s+(?:can|could)\b/gi, 'can')
         .replace(/\bcan\s+(?:also|easily|quickly|optionally)\b/gi, 'can')
         .replace(
           /\bcheck\s+([a-z]+(?:\s+[a-z]+)?)\s+in\s+and\s+out\b/gi,
@@ -906,16 +980,24 @@ export class Interpreter {
 
   /** "Orders and products are many-to-many", "many-to-many between X and Y". */
   private manyToMany(text: string, s: Statement): boolean {
-    const patterns = [
+    const patterns: RegExp[] = [
       /^(.+?)\s+and\s+(.+?)\s+(?:are|have|has|share|form|with)\s+(?:a\s+)?many[\s-]to[\s-]many\b/i,
       /\bmany[\s-]to[\s-]many\s+(?:relationship\s+|relation\s+|link\s+)?between\s+(.+?)\s+and\s+(.+)$/i,
       /^(.+?)\s+(?:has|have|is\s+in|are\s+in)\s+(?:a\s+)?many[\s-]to[\s-]many\s+(?:relationship|relation|link)?\s*(?:with|to)\s+(.+)$/i,
     ];
+    // "Students and courses are linked": a link without a cardinality, read as many-to-many.
+    patterns.push(
+      /^(?:the\s+)?([a-z][\w ]*?)\s+and\s+(?:the\s+)?([a-z][\w ]*?)\s+(?:are|can\s+be|should\s+be|must\s+be|will\s+be)\s+(?:linked|connected|related|associated|cross[\s-]referenced)(?:\s+(?:to|with)\s+(?:each\s+other|one\s+another))?$/i,
+    );
     for (const re of patterns) {
       const m = text.match(re);
       if (m === null) continue;
-      const a = this.claims.entity(entityWords(m[1]!), 'related', s.text);
-      const b = this.claims.entity(entityWords(m[2]!), 'related', s.text);
+      const aw = entityWords(m[1]!);
+      const bw = entityWords(m[2]!);
+      if (aw.length === 0 || bw.length === 0 || aw.length > 3 || bw.length > 3) continue;
+      if (isGeneric(aw) || isGeneric(bw) || isContainer(aw) || isContainer(bw)) continue;
+      const a = this.claims.entity(this.canonical(aw), 'related', s.text);
+      const b = this.claims.entity(this.canonical(bw), 'related', s.text);
       this.claims.relations.push({
         kind: 'many_to_many',
         from: a,
@@ -1106,6 +1188,11 @@ export class Interpreter {
         item.plural && (this.known(entityWords(item.words)) || item.sub.length > 0),
     });
     for (const item of items) {
+      // "handle thousands of users and be GDPR compliant": amounts and verb phrases, not records.
+      if (/^(?:be|is|are|being|been|stay|remain|work|run|scale|support)$/.test(item.words[0] ?? ''))
+        continue;
+      if (/^(?:hundreds|thousands|millions|billions|dozens|tons|lots)$/.test(item.words[0] ?? ''))
+        continue;
       const ws = entityWords(entityPhrase(item.words.join(' ')));
       if (ws.length === 0 || ws.length > 4 || isGeneric(ws) || isContainer(ws)) continue;
       const key = this.claims.entity(ws, item.sub.length > 0 ? 'declared' : strength, s.text);
@@ -1481,6 +1568,36 @@ export class Interpreter {
       return this.hasList(subjects, listText, consist !== null, s);
     }
 
+    // "Every mission uses one drone": a thing using other known records refers to them.
+    if (
+      /^(?:uses?|involves?)$/.test(first) &&
+      head.length === 1 &&
+      subjects.length > 0 &&
+      subjects.every((p) => !isGeneric(p) && !isContainer(p) && !this.isPersonNoun(p))
+    ) {
+      const items = parseList(rest, 'fields');
+      if (items.length > 0 && items.every((i) => this.known(entityWords(i.words))))
+        return this.hasList(subjects, rest, false, s);
+    }
+
+    // "a song can be in many playlists", "a player is on one team".
+    const beIn = full.match(/^(?:is|are|be|appears?|appear)\s+(?:listed\s+)?(?:in|on)\s+(.+)$/i);
+    if (beIn !== null) {
+      const items = parseList(beIn[1]!, 'fields');
+      if (
+        items.length > 0 &&
+        items.every(
+          (i) =>
+            i.words.length <= 3 &&
+            (this.known(entityWords(i.words)) ||
+              (i.quantifier === 'many' &&
+                i.plural &&
+                /\b(?:many|multiple|several)\b/i.test(i.raw))),
+        )
+      )
+        return this.belongsTo(subjects, beIn[1]!, 'object', s);
+    }
+
     // Relations: "belongs to an author", "is owned by a sales rep".
     for (const { re, owner } of BELONG_PATTERNS) {
       const m = full.match(re);
@@ -1549,6 +1666,18 @@ export class Interpreter {
         this.isSingletonSubject(subj, listText);
       if (container) {
         this.entityList(listText, s, 'listed');
+        handled = true;
+        continue;
+      }
+      // "Our gym needs an app": the app itself, not an attribute.
+      const listed = parseList(listText, 'fields');
+      if (
+        listed.length > 0 &&
+        listed.every(
+          (i) => isContainer(i.words) || APP_NOUNS.has(i.words[i.words.length - 1] ?? ''),
+        )
+      ) {
+        this.title(`${subj.join(' ')} ${listText}`, 2);
         handled = true;
         continue;
       }
@@ -1703,9 +1832,42 @@ export class Interpreter {
     const particle = head[2]?.word;
     const verb = lemma(participle);
     let handled = false;
+    // "Articles can be tagged with tags": tagging links many records to many labels.
+    const tagged = /^(?:tagged|labell?ed)$/.test(participle)
+      ? rest.match(/^(?:with|by|under|in|into|as)\s+(.+)$/i)
+      : null;
     for (const subj of subjects) {
       if (isGeneric(subj) || isContainer(subj)) continue;
       const key = this.claims.entity(subj, 'mentioned', s.text);
+      if (tagged !== null) {
+        const items = parseList(tagged[1]!, 'fields').filter(
+          (i) => i.words.length > 0 && i.words.length <= 3,
+        );
+        const refs = items
+          .map((i) => entityWords(i.words))
+          .filter(
+            (ws) =>
+              ws.length > 0 &&
+              !isGeneric(ws) &&
+              (this.known(ws) || isPluralWord(ws[ws.length - 1]!)),
+          );
+        if (refs.length > 0 && refs.length === items.length) {
+          this.claims.entity(subj, 'related', s.text);
+          for (const ws of refs) {
+            const other = this.claims.entity(this.canonical(ws), 'related', s.text);
+            this.claims.relations.push({
+              kind: 'many_to_many',
+              from: key,
+              to: other,
+              required: false,
+              confidence: 0.8,
+              source: s.text,
+            });
+          }
+          handled = true;
+          continue;
+        }
+      }
       const kind = this.operationKind(verb);
       if (kind !== null && (ACTION_VERBS.has(verb) || kind !== 'action')) {
         this.claims.operations.push({
@@ -1803,7 +1965,7 @@ export class Interpreter {
     }
     const segments = splitOutsideParens(
       rest,
-      /\s+(?=(?:with|for|to|in|on|at|by|from|into|between|about|per|as|via|during|through|under|against|within|across|among|towards?|around|over|after|before|until|since|near|behind|inside|outside)\s)/gi,
+      /(?<!\bup)\s+(?=(?:with|for|to|in|on|at|by|from|into|between|about|per|as|via|during|through|under|against|within|across|among|towards?|around|over|after|before|until|since|near|behind|inside|outside)\s)/gi,
     );
     let objectText = segments[0]!.piece
       .trim()
@@ -1862,6 +2024,19 @@ export class Interpreter {
     const kind: OperationKind | null = createsObject ? 'create' : this.operationKind(verb);
     const isCreate = kind === 'create' || MANAGE_VERBS.has(verb);
     const isLink = LINK_VERBS.has(verb) && !createsObject;
+    // A verb the lexicon does not know, done by people to records ("pilots fly missions"): the
+    // people are records too, like the actors of linking verbs.
+    const otherVerb =
+      kind === 'action' &&
+      !ACTION_VERBS.has(verb) &&
+      !LINK_VERBS.has(verb) &&
+      !TRACK_VERBS.has(verb) &&
+      !TRACK_VERBS.has(verbWord) &&
+      !READ_VERBS.has(verb) &&
+      !AUTH_PATTERN.test(`${verbWord} ${particleText}`.trim()) &&
+      head[0]?.tags.has('Verb') === true;
+    const personActors = (): boolean =>
+      subject.parts.length > 0 && subject.parts.every((p) => !isGeneric(p) && this.isPersonNoun(p));
     if (
       /^(?:them|it|this|that|these|those)$/i.test(objectText.split(/\s+/)[0]!) &&
       this.lastObjects.length > 0
@@ -1934,6 +2109,28 @@ export class Interpreter {
       return true;
     }
 
+    // "see the payment history", "their order history": a history of records is the records.
+    const history = objectText.match(
+      /^(?:the\s+|their\s+|its\s+|his\s+|her\s+|a\s+)?(?:full\s+|whole\s+|complete\s+)?([a-z]+)\s+(?:history|histories|log|logs)$/i,
+    );
+    if (history !== null) {
+      const noun = history[1]!.toLowerCase();
+      const tags = tokenize(noun)[0]?.tags ?? new Set<string>();
+      if (!/ing$/.test(noun) && !tags.has('Adjective') && !isGeneric([noun])) {
+        const key = this.claims.entity([noun], 'created', s.text);
+        this.claims.operations.push({
+          entity: key,
+          kind: 'list',
+          name: 'list',
+          actors,
+          confidence: 0.7,
+          source: s.text,
+        });
+        this.lastObjects.push(key);
+        return true;
+      }
+    }
+
     // The objects: "products and categories", "any number of courses", "their own trips".
     const objects = parseList(objectText, 'entities', {
       startsEntity: () => true,
@@ -1941,18 +2138,76 @@ export class Interpreter {
     if (objects.length === 0) return false;
     let handled = false;
     const objectKeys: string[] = [];
+    const nominalTargets = new Map<string, string>();
     for (const obj of objects) {
       const ws = entityWords(obj.words);
       if (ws.length === 0 || isContainer(ws) || isGeneric(ws)) continue;
       if (obj.enumValues.length > 0 || obj.hints.boolean === true) continue;
+      // "vote only once", "log in again": an adverb, not an object.
+      if (ws.length === 1 && (ADVERB_OBJECTS.test(ws[0]!) || /ly$/.test(ws[0]!))) continue;
+      const withFields = pps.some((p) => /^with\s/i.test(p) && !this.ppIsEntity(p));
+      // "Students submit an assignment with a file link" when submissions are records: the
+      // details belong to the submission, which belongs to the assignment.
+      const nominal = withFields ? this.nominalKey(verb) : undefined;
+      const record =
+        nominal !== undefined && nominal !== this.canonicalKey(ws) ? nominal : undefined;
       const hasFields =
-        colonList !== '' ||
-        obj.sub.length > 0 ||
-        pps.some((p) => /^with\s/i.test(p) && !this.ppIsEntity(p));
-      const strength = hasFields ? 'declared' : isCreate ? 'created' : 'mentioned';
-      const key = this.claims.entity(ws, strength, s.text);
+        colonList !== '' || obj.sub.length > 0 || (withFields && record === undefined);
+      // "write an inspection note": one note is an attribute of something, not a record.
+      const attributeLike =
+        !hasFields &&
+        !obj.plural &&
+        obj.quantifier !== 'many' &&
+        /^(?:note|remark|reason|feedback|summary|description|explanation|comment)$/.test(
+          ws[ws.length - 1]!,
+        ) &&
+        !this.known(ws);
+      const strength = attributeLike
+        ? 'mentioned'
+        : hasFields
+          ? 'declared'
+          : isCreate || isLink || (otherVerb && personActors())
+            ? 'created'
+            : 'mentioned';
+      const key = this.claims.entity(
+        record !== undefined ? this.canonical(ws) : ws,
+        strength,
+        s.text,
+      );
       objectKeys.push(key);
       this.lastObjects.push(key);
+      if (record !== undefined) {
+        const nominalKey = this.claims.entity(record.split(' '), 'declared', s.text);
+        this.claims.relations.push({
+          kind: 'has_many',
+          from: key,
+          to: nominalKey,
+          required: false,
+          confidence: 0.75,
+          source: s.text,
+        });
+        for (const actor of actorParts) {
+          if (isGeneric(actor) || isContainer(actor)) continue;
+          this.claims.relations.push({
+            kind: 'has_many',
+            from: singularPhrase(this.canonical(actor)).join(' '),
+            to: nominalKey,
+            required: false,
+            confidence: 0.6,
+            source: s.text,
+            conditional: true,
+          });
+        }
+        this.claims.operations.push({
+          entity: nominalKey,
+          kind: 'create',
+          name: 'create',
+          actors,
+          confidence: 0.8,
+          source: s.text,
+        });
+        nominalTargets.set(key, nominalKey);
+      }
 
       const opKind: OperationKind = kind ?? 'action';
       const isAsComplement = pps.find((p) => /^as\s/i.test(p));
@@ -2030,7 +2285,7 @@ export class Interpreter {
               source: s.text,
             });
           }
-        } else if (isCreate || CREATE_AS_ACTION.has(verb)) {
+        } else if ((isCreate || CREATE_AS_ACTION.has(verb)) && record === undefined) {
           // "guests make reservations": a reservation belongs to its guest, if guests are records.
           const actorKey = singularPhrase(actor).join(' ');
           this.claims.entity(actor, 'mentioned', s.text);
@@ -2043,6 +2298,35 @@ export class Interpreter {
             source: s.text,
             conditional: true,
           });
+        } else if (otherVerb && personActors()) {
+          const actorKey = this.claims.entity(actor, 'actor', s.text);
+          this.claims.relations.push({
+            kind: 'has_many',
+            from: actorKey,
+            to: key,
+            required: false,
+            confidence: 0.6,
+            source: s.text,
+            conditional: true,
+          });
+        }
+        // "parents register their children": the records belong to the people who own them.
+        if (
+          /^(?:their|his|her)\s/i.test(obj.raw.trim()) &&
+          this.isPersonNoun(actor) &&
+          (strength !== 'mentioned' || this.known(ws))
+        ) {
+          const actorKey = this.claims.entity(this.canonical(actor), 'actor', s.text);
+          if (actorKey !== key) {
+            this.claims.relations.push({
+              kind: 'has_many',
+              from: actorKey,
+              to: key,
+              required: false,
+              confidence: 0.7,
+              source: s.text,
+            });
+          }
         }
       }
       if (colonList !== '') {
@@ -2052,11 +2336,35 @@ export class Interpreter {
       handled = true;
     }
     for (const key of objectKeys) {
+      const record = nominalTargets.get(key);
+      if (record !== undefined) {
+        const withPps = pps.filter((p) => /^with\s/i.test(p));
+        const otherPps = pps.filter((p) => !/^with\s/i.test(p));
+        this.prepositionalPhrases(record, withPps.join(' '), 'other', actors, s);
+        this.prepositionalPhrases(
+          key,
+          otherPps.join(' '),
+          isCreate ? 'create' : 'other',
+          actors,
+          s,
+        );
+        handled = true;
+        continue;
+      }
       handled =
         this.prepositionalPhrases(key, pps.join(' '), isCreate ? 'create' : 'other', actors, s) ||
         handled;
     }
     return handled;
+  }
+
+  /** The known entity that names the act of a verb ("submit" -> submission), if any. */
+  private nominalKey(verb: string): string | undefined {
+    for (const noun of NOMINALIZATIONS[verb] ?? []) {
+      const key = this.canonicalKey([noun]);
+      if (key !== undefined && key.split(' ').length === 1) return key;
+    }
+    return undefined;
   }
 
   private authLikeSignup(subject: Subject, list: string, s: Statement): void {
@@ -2099,7 +2407,7 @@ export class Interpreter {
     let handled = false;
     const pps = splitOutsideParens(
       text,
-      /\s+(?=(?:with|for|to|in|on|at|by|from|into|between|about|per|as|via|during|through|under|against|within|across|among|towards?|around|over|after|before|until|since|near|behind|inside|outside)\s)/gi,
+      /(?<!\bup)\s+(?=(?:with|for|to|in|on|at|by|from|into|between|about|per|as|via|during|through|under|against|within|across|among|towards?|around|over|after|before|until|since|near|behind|inside|outside)\s)/gi,
     )
       .map((p) => p.piece.trim())
       .filter((p) => p !== '');

@@ -32,6 +32,8 @@ export interface Item {
   hasWith: boolean;
   /** Its attributes were given as "their names, emails": written in the plural. */
   possessive?: boolean;
+  /** Written in the plural as an attribute of many records ("their orders"): singularized. */
+  writtenPlural?: boolean;
   plural: boolean;
 }
 
@@ -110,7 +112,7 @@ export function toWords(text: string): string[] {
 function singularItem(item: Item): Item {
   if (!item.plural || item.words.length === 0) return item;
   const words = [...item.words.slice(0, -1), singularWord(item.words[item.words.length - 1]!)];
-  return { ...item, words, plural: false };
+  return { ...item, words, plural: false, writtenPlural: true };
 }
 
 /** Normalizes an enum value: "In Progress" -> "in_progress". */
@@ -226,7 +228,15 @@ export function cleanItem(rawPiece: string): Item {
   t = t.replace(/^between\s+\w+\s+(?:and|to)\s+\w+\s+/, 'many ');
   t = t.replace(/^(?:up\s+to|at\s+most|no\s+more\s+than|over|more\s+than)\s+\w+\s+/, 'many ');
   t = t.replace(
-    /^(?:two|three|four|five|six|seven|eight|nine|ten|\d+)\s+(?:or\s+more\s+)?(?=\w+s\b)/,
+    /^(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|fifty|hundred|\d+)\s+(?:(?:or|to|-)\s+(?:more|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|fifty|hundred|\d+)\s+)?(?=\w+s\b)/,
+    'many ',
+  );
+  t = t.replace(
+    /^(?:one|1)\s+(?:or|to|-)\s+(?:more|many|two|three|four|five|six|seven|eight|nine|ten|\d+)\s+/,
+    'many ',
+  );
+  t = t.replace(
+    /^(?:zero|0)\s+(?:or|to|-)\s+(?:more|many|one|two|three|four|five|six|seven|eight|nine|ten|\d+)\s+/,
     'many ',
   );
   for (const q of MANY_QUANTIFIERS) {
@@ -380,9 +390,17 @@ export function parseList(text: string, mode: ListMode, options: ParseListOption
     .replace(
       /\b(date|first|last|terms|pros|name)\s+and\s+(time|last|conditions|cons|surname)\b/gi,
       '$1_and_$2',
+    )
+    // "one or more lines", "two or three photos": a quantity, not two items.
+    .replace(
+      /\b(zero|one|two|three|four|five|six|seven|eight|nine|ten|\d+)\s+or\s+(more|fewer|less|two|three|four|five|six|seven|eight|nine|ten|\d+)\b/gi,
+      '$1_or_$2',
     );
   const pieces = splitOutsideParens(prepared, LIST_SEPARATOR)
-    .map((p) => ({ ...p, piece: p.piece.trim().replace(/_and_/g, ' and ') }))
+    .map((p) => ({
+      ...p,
+      piece: p.piece.trim().replace(/_and_/g, ' and ').replace(/_or_/g, ' or '),
+    }))
     .filter((p) => p.piece.length > 0);
 
   const items: Item[] = [];

@@ -252,6 +252,11 @@ export const NON_ENTITY_NOUNS = new Set([
   'comment section',
   'other',
   'each other',
+  'hundred',
+  'thousand',
+  'million',
+  'billion',
+  'dozen',
 ]);
 /** Words from NON_ENTITY_NOUNS that an explicit declaration ("Companies have a name") may use. */
 export const DECLARABLE_NON_ENTITY = new Set([
@@ -519,6 +524,47 @@ export const MANY_TO_MANY_VERBS = new Set([
   'play',
   'use',
 ]);
+
+/**
+ * Nouns naming the act of a verb, for records written as verbs ("students submit an assignment
+ * with a file" when submissions are described elsewhere). Used only for entities already known.
+ */
+export const NOMINALIZATIONS: Record<string, readonly string[]> = {
+  submit: ['submission'],
+  book: ['booking'],
+  reserve: ['reservation', 'booking'],
+  enroll: ['enrollment', 'enrolment'],
+  enrol: ['enrolment', 'enrollment'],
+  rent: ['rental'],
+  hire: ['hire', 'rental'],
+  borrow: ['loan'],
+  lend: ['loan'],
+  apply: ['application'],
+  register: ['registration'],
+  subscribe: ['subscription'],
+  donate: ['donation'],
+  adopt: ['adoption'],
+  attend: ['attendance'],
+  buy: ['purchase', 'order'],
+  purchase: ['purchase', 'order'],
+  order: ['order'],
+  sell: ['sale'],
+  pay: ['payment'],
+  review: ['review'],
+  rate: ['rating', 'review'],
+  vote: ['vote'],
+  bid: ['bid'],
+  deliver: ['delivery'],
+  ship: ['shipment'],
+  assign: ['assignment'],
+  inspect: ['inspection'],
+  repair: ['repair'],
+  visit: ['visit'],
+  request: ['request'],
+  return: ['return'],
+  transfer: ['transfer'],
+  check: ['checkout', 'check in'],
+};
 
 /** Prepositions that introduce the object of a verb ("enroll IN courses", "vote ON options"). */
 export const VERB_PREPOSITIONS: Record<string, readonly string[]> = {

@@ -408,3 +408,147 @@ describe('parseRequirements: bad input', () => {
     expect(error(`Books have a title. ${'x '.repeat(12000)}`).code).toBe('too_long');
   });
 });
+
+describe('parseRequirements: general phrasings (generalization batch)', () => {
+  it('reads "X: a, b" and "X (a, b)" written as markdown tables', () => {
+    const entityTable = parseRequirements(
+      '| Entity | Fields |\n|---|---|\n| Book | title, author, price |\n| Member | name, email |',
+    );
+    expect(names(entityTable)).toEqual(['Book', 'Member']);
+    expect(fields(entityTable, 'Book')).toEqual(['title:text', 'author:text', 'price:money']);
+    const fieldTable = parseRequirements(
+      '## Book\n| Field | Type | Notes |\n|---|---|---|\n| title | text | required |\n| published on | date | |\n\n## Author\n\n| Field | Type |\n|---|---|\n| name | text |\n| email | email |',
+    );
+    expect(names(fieldTable)).toEqual(['Book', 'Author']);
+    expect(fields(fieldTable, 'Book')).toEqual(['title:text', 'publishedOn:date']);
+    expect(entity(fieldTable, 'Book').fields[0]!.required).toBe(true);
+    expect(fields(fieldTable, 'Author')).toEqual(['name:text', 'email:email']);
+  });
+
+  it('reads bullets written inline after a colon', () => {
+    expect(
+      fields(parseRequirements('Each book has: - a title - an author - a year'), 'Book'),
+    ).toEqual(['title:text', 'author:text', 'year:integer']);
+    const req = parseRequirements(
+      'Books have: \u2022 title \u2022 author. Members have: \u2022 name \u2022 email',
+    );
+    expect(fields(req, 'Member')).toEqual(['name:text', 'email:email']);
+  });
+
+  it('reduces "the system should allow X to ..." and "let X ..." to "X can ..."', () => {
+    const req = parseRequirements(
+      'The system should allow teachers to create assignments with a title and a due date.',
+    );
+    expect(names(req)).toEqual(['Assignment']);
+    expect(fields(req, 'Assignment')).toEqual(['title:text', 'dueDate:date']);
+    expect(names(parseRequirements('It should let customers order cakes with a size.'))).toContain(
+      'Cake',
+    );
+  });
+
+  it('puts details of a verb-named record on that record ("submit an assignment with ...")', () => {
+    const req = parseRequirements(
+      'Teachers create assignments with a title. Students submit an assignment with a file link and a comment. Teachers grade submissions with a score.',
+    );
+    expect(fields(req, 'Assignment')).toEqual(['title:text']);
+    expect(fields(req, 'Submission')).toEqual(['fileLink:url', 'comment:text', 'score:integer']);
+    expect(relations(req)).toContain('Assignment has_many Submission');
+  });
+
+  it('gives gerund details (", choosing a reason (a, b) and adding photos") to the created record', () => {
+    const req = parseRequirements(
+      'Customers open a return request for an order, choosing a reason (damaged, wrong item) and adding photos. Orders have an order number.',
+    );
+    expect(names(req)).toEqual(['ReturnRequest', 'Order']);
+    const reason = entity(req, 'ReturnRequest').fields.find((f) => f.name === 'reason')!;
+    expect(reason.type).toBe('enum');
+    expect(reason.enumValues).toEqual(['damaged', 'wrong_item']);
+    expect(fields(req, 'ReturnRequest')).toContain('photos:text');
+  });
+
+  it('makes people who act on records with an unknown verb, or own them ("their"), entities', () => {
+    const drones = parseRequirements(
+      'Pilots fly missions; a mission has a start time. Each drone has a model. Every mission uses one drone.',
+    );
+    expect(names(drones)).toEqual(expect.arrayContaining(['Pilot', 'Mission', 'Drone']));
+    expect(relations(drones)).toEqual(
+      expect.arrayContaining(['Pilot has_many Mission', 'Drone has_many Mission']),
+    );
+    const canteen = parseRequirements(
+      'Parents must can register their childs. For each child we keep name and allergies. Parents can see the payment history.',
+    );
+    expect(names(canteen)).toEqual(expect.arrayContaining(['Parent', 'Child', 'Payment']));
+    expect(relations(canteen)).toContain('Parent has_many Child');
+  });
+
+  it('keeps people who only act and log in as roles, not entities', () => {
+    const req = parseRequirements(
+      'A ticket has a price. Buyers purchase tickets. Buyers and sellers log in with email and password.',
+    );
+    expect(names(req)).toEqual(['Ticket']);
+    expect(req.auth.roles.map((r) => r.name)).toEqual(expect.arrayContaining(['buyer', 'seller']));
+  });
+
+  it('does not make entities of amounts, verb phrases, adverbs or a single note', () => {
+    const req = parseRequirements(
+      'It must handle thousands of users and be GDPR compliant. A poll has a question. An email can vote only once per poll. Staff inspect polls and write an inspection note. Our club needs an app.',
+    );
+    expect(names(req)).toEqual(['Poll']);
+  });
+
+  it('reads relation phrasings: "X and Y are linked", "tagged with", "be in many", "their Ys"', () => {
+    expect(
+      relations(
+        parseRequirements(
+          'Students and courses are linked. A student has a name. A course has a title.',
+        ),
+      ),
+    ).toEqual(['Student many_to_many Course']);
+    expect(
+      relations(
+        parseRequirements(
+          'Articles can be tagged with tags. Each article has a headline. Tags have a label.',
+        ),
+      ),
+    ).toEqual(['Article many_to_many Tag']);
+    expect(
+      relations(
+        parseRequirements(
+          'A playlist consists of many songs and a song can be in many playlists. Songs have a title. Playlists have a name.',
+        ),
+      ),
+    ).toEqual(['Song many_to_many Playlist']);
+    expect(
+      relations(
+        parseRequirements(
+          'We need to keep track of customers and their orders. A customer has a name. An order has a total.',
+        ),
+      ),
+    ).toEqual(['Customer has_many Order']);
+  });
+
+  it('reads number words and ranges as "many"', () => {
+    const orders = parseRequirements(
+      'Each order contains one or more order lines. An order line has a quantity.',
+    );
+    expect(relations(orders)).toEqual(['Order has_many OrderLine']);
+    expect(fields(orders, 'Order')).toEqual([]);
+    const projects = parseRequirements(
+      'Projects have a name. Each project has three to five milestones. A milestone has a title.',
+    );
+    expect(fields(projects, 'Project')).toEqual(['name:text']);
+    expect(relations(projects)).toEqual(['Project has_many Milestone']);
+    const posts = parseRequirements(
+      'Users post messages with up to 280 characters. Each message has a text.',
+    );
+    expect(names(posts)).toEqual(['Message']);
+  });
+
+  it('reads "I also <verb> ..." with the verb after the pronoun', () => {
+    const req = parseRequirements(
+      'For each record I want the artist and the year. I also lend records to friends.',
+    );
+    expect(names(req)).toEqual(['Record']);
+    expect(fields(req, 'Record')).toEqual(['artist:text', 'year:integer']);
+  });
+});

@@ -84,8 +84,118 @@ export function splitSentences(line: string): string[] {
     .filter((s) => /[A-Za-z]/.test(s));
 }
 
+const TABLE_ROW = /^\s*\|.*\|\s*$/;
+const TABLE_SEPARATOR = /^\s*\|?(?:\s*:?-{2,}:?\s*\|)+\s*(?::?-{2,}:?\s*)?\|?\s*$/;
+const ENTITY_COLUMN =
+  /^(?:entity|entities|table|tables|model|models|resource|resources|record|records|object|objects|thing|things)$/i;
+const FIELDS_COLUMN = /^(?:fields?|attributes?|columns?|properties|data|details|stores?)$/i;
+const FIELD_COLUMN = /^(?:fields?|attributes?|columns?|propert(?:y|ies)|name|field\s+name)$/i;
+const TYPE_COLUMN = /^(?:type|data\s+type|kind|format)$/i;
+const ROLE_COLUMN = /^(?:roles?|user\s+types?|actors?)$/i;
+
+function cells(row: string): string[] {
+  return row
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/\|$/, '')
+    .split('|')
+    .map((c) => c.trim());
+}
+
+/**
+ * Markdown tables, rewritten as the sentences they stand for: an entity table (`| Entity |
+ * Fields |`) gives `Book: title, author`; a field table (`| Field | Type |`) under a heading gives
+ * `Book: title (text), price (money)`; a role table gives `Roles: ...`. Other tables are dropped
+ * rather than guessed at.
+ */
+export function convertTables(text: string): string {
+  const lines = text.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!TABLE_ROW.test(lines[i]!) || !TABLE_SEPARATOR.test(lines[i + 1] ?? '')) {
+      out.push(lines[i]!);
+      continue;
+    }
+    const header = cells(lines[i]!);
+    const rows: string[][] = [];
+    let j = i + 2;
+    for (; j < lines.length && TABLE_ROW.test(lines[j]!); j++) rows.push(cells(lines[j]!));
+    i = j - 1;
+    const col = (re: RegExp): number => header.findIndex((h) => re.test(h));
+    const entityCol = col(ENTITY_COLUMN);
+    const fieldsCol = col(FIELDS_COLUMN);
+    const fieldCol = col(FIELD_COLUMN);
+    const typeCol = col(TYPE_COLUMN);
+    if (entityCol === 0) {
+      if (fieldsCol > 0) {
+        for (const r of rows) {
+          if (r[0] && r[fieldsCol]) out.push(`${r[0]}: ${r[fieldsCol]}.`);
+        }
+      } else {
+        const names = rows.map((r) => r[0]).filter((n) => n !== undefined && n !== '');
+        if (names.length > 0) out.push(`Entities: ${names.join(', ')}.`);
+      }
+      out.push('');
+      continue;
+    }
+    if (col(ROLE_COLUMN) === 0) {
+      const names = rows.map((r) => r[0]).filter((n) => n !== undefined && n !== '');
+      if (names.length > 0) out.push(`Roles: ${names.join(', ')}.`);
+      out.push('');
+      continue;
+    }
+    if (fieldCol === 0) {
+      // The entity is named by the heading (or "Book:" line) above the table.
+      let k = out.length - 1;
+      while (k >= 0 && out[k]!.trim() === '') k--;
+      const above = k >= 0 ? out[k]!.trim() : '';
+      const heading = above.match(/^(?:#{1,6}\s+)?([A-Za-z][\w' ]{0,40}?)\s*:?$/);
+      if (heading === null || (!/^#/.test(above) && !/:$/.test(above))) {
+        out.push('');
+        continue;
+      }
+      const items = rows
+        .filter((r) => r[0] !== undefined && r[0] !== '')
+        .map((r) => {
+          const notes = r
+            .filter((_, c) => c !== 0 && c !== typeCol)
+            .join(' ')
+            .toLowerCase();
+          const flags = (notes.match(/\b(?:unique|required|optional)\b/g) ?? []).join(' ');
+          const type = typeCol > 0 ? (r[typeCol] ?? '').trim() : '';
+          return `${flags !== '' ? `${flags} ` : ''}${r[0]!}${type !== '' ? ` (${type})` : ''}`;
+        });
+      out.length = k;
+      if (items.length > 0) out.push(`${heading[1]!}: ${items.join(', ')}.`);
+      out.push('');
+      continue;
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+/** "Each book has: - a title - an author" / "Books: • title • author": a list written inline. */
+export function inlineBullets(line: string): string {
+  const re = /:\s*([-\u2022\u00b7\u25aa\u25e6*])\s+/g;
+  for (let m = re.exec(line); m !== null; m = re.exec(line)) {
+    const start = m.index + m[0].length;
+    const rest = line.slice(start);
+    const end = rest.search(/[.;](?:\s|$)/);
+    const body = end >= 0 ? rest.slice(0, end) : rest;
+    const marker = m[1]!.replace(/[*]/, '\\*');
+    const parts = body.split(new RegExp(`\\s+${marker}\\s+`)).map((p) => p.trim());
+    if (parts.length < 2 || parts.some((p) => p === '')) continue;
+    const list = parts.join(', ');
+    line = `${line.slice(0, m.index)}: ${list}${end >= 0 ? rest.slice(end) : ''}`;
+    re.lastIndex = m.index + list.length;
+  }
+  return line;
+}
+
 /** Splits a normalized description into statements, resolving bullet headers. */
-export function segment(text: string): Statement[] {
+export function segment(input: string): Statement[] {
+  const text = convertTables(input);
   const raw = text.split('\n');
   // Join hard-wrapped lines: a line without final punctuation followed by a lower-case line.
   const lines: string[] = [];
@@ -105,6 +215,7 @@ export function segment(text: string): Statement[] {
     }
   }
 
+  for (let i = 0; i < lines.length; i++) lines[i] = inlineBullets(lines[i]!);
   const statements: string[] = [];
   let header: string | null = null;
   // A header without a colon ("Products" over "- name") only applies to plain short bullets.

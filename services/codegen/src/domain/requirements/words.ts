@@ -250,3 +250,9 @@ export function titleCase(words: readonly string[]): string {
     .map((w) => (UPPER_IN_TITLES.has(w) ? w.toUpperCase() : capitalize(w)))
     .join(' ');
 }
+
+/** A word compromise knows only as an adjective ("pretty", "fast"), never as a noun. */
+export function isAdjectiveOnly(word: string): boolean {
+  const doc = nlp(word);
+  return doc.has('#Adjective') && !doc.has('#Noun');
+}
