@@ -14,6 +14,8 @@ const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)s$': swc },
   moduleNameMapper: {
+    // Services that other workspace packages import (the CLI runs codegen in-process).
+    '^@quantumlayer/(codegen)$': '<rootDir>/services/$1/src/index.ts',
     '^@quantumlayer/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
