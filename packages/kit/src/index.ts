@@ -5,6 +5,11 @@ export * from './tracing.js';
 export * from './http.js';
 export * from './lifecycle.js';
 export * from './db/index.js';
+export {
+  defaultPgliteCacheDir,
+  openEmbeddedDatabase,
+  preparePgliteDataDir,
+} from './db/pglite-template.js';
 export * from './blobs/index.js';
 export * from './redis.js';
 export * from './rpc/index.js';
