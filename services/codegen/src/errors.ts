@@ -18,11 +18,12 @@ export interface InputFailure {
 /** The error as the caller's fault, or undefined when it may succeed on a retry. */
 export function inputFailure(err: unknown): InputFailure | undefined {
   if (err instanceof DescriptionError) {
-    const understood = err.understood.length ? ` Understood: ${err.understood.join('; ')}.` : '';
+    // The parser's message says what it understood; the suggestion is added when it has none.
+    const suggestion = err.message.includes('e.g.') ? '' : ` ${err.suggestion}`;
     return {
       kind: 'invalid_argument',
       code: `description_${err.code}`,
-      message: `description: ${err.message}${understood} ${err.suggestion}`.trim(),
+      message: `description: ${err.message}${suggestion}`,
     };
   }
   if (err instanceof CodegenInputError || err instanceof ValidationInputError)

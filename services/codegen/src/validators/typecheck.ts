@@ -30,6 +30,7 @@ const VIRTUAL_ROOT = '/__ql_validate__/project';
 /** Codes that mean "a dependency or its types are not installed" rather than "the code is wrong". */
 const ENVIRONMENT_CODES = new Set([
   2307, // Cannot find module 'x' or its corresponding type declarations.
+  2664, // Invalid module name in augmentation, module 'x' cannot be found.
   2688, // Cannot find type definition file for 'x'.
   2580, // Cannot find name 'process'. Do you need to install type definitions for node?
   2591, // … and then add 'node' to the types field in your tsconfig.
@@ -71,6 +72,13 @@ const RUNTIME_GLOBALS = new Set([
   'AbortController',
   'AbortSignal',
   'structuredClone',
+  'Blob',
+  'File',
+  'FormData',
+  'ReadableStream',
+  'WritableStream',
+  'BroadcastChannel',
+  'WebSocket',
   'queueMicrotask',
   'performance',
   'crypto',

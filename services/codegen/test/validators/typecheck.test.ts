@@ -68,6 +68,29 @@ describe('TypeScript type-check on an in-memory file set', () => {
     expect(byRule).toEqual({ TS2307: 'info', TS2322: 'high' });
   });
 
+  it('treats augmentations of uninstalled packages and runtime globals (Blob) as environment', async () => {
+    const result = await checkTypes([
+      // No DOM lib: Blob comes from @types/node, which is not installed here.
+      {
+        path: 'tsconfig.json',
+        content: JSON.stringify({
+          compilerOptions: { ...JSON.parse(tsconfig).compilerOptions, lib: ['ES2022'] },
+          include: ['src'],
+        }),
+      },
+      {
+        path: 'src/plugin.ts',
+        content:
+          "declare module 'fastify' {\n  interface FastifyInstance {\n    ready2(): void;\n  }\n}\n" +
+          "export const body = new Blob(['x']);\nexport const wrong: string = 1;\n",
+      },
+    ]);
+    const byRule = Object.fromEntries(result.findings.map((f) => [f.ruleId, f.severity]));
+    expect(byRule['TS2664']).toBe('info');
+    expect(byRule['TS2304']).toBe('info');
+    expect(byRule['TS2322']).toBe('high');
+  });
+
   it('honours the tsconfig in the file set (include, strictness)', async () => {
     const result = await checkTypes([
       {

@@ -2506,8 +2506,17 @@ export class Interpreter {
 
   private scanAuth(s: Statement): void {
     const t = s.text;
-    if (!AUTH_PATTERN.test(t)) return;
     const auth = this.claims.auth;
+    // "librarians are admins", "Managers are the administrators": a role, named by the people.
+    const are = t.match(
+      /\b([a-z]+(?:\s+[a-z]+)?)\s+are\s+(?:the\s+)?(?:admins?|administrators?|superusers?)\b/i,
+    );
+    if (are !== null) {
+      const words = entityWords(are[1]!);
+      if (words.length > 0 && !/^(?:users?|they|we|you|people|all|some)$/i.test(words.join(' ')))
+        auth.roles.push({ words: singularPhrase(words), source: t, explicit: true });
+    }
+    if (!AUTH_PATTERN.test(t)) return;
     if (LOGIN_PATTERN.test(t)) auth.login = true;
     if (SIGNUP_PATTERN.test(t)) {
       auth.signup = true;

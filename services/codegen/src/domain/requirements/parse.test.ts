@@ -551,4 +551,13 @@ describe('parseRequirements: general phrasings (generalization batch)', () => {
     expect(names(req)).toEqual(['Record']);
     expect(fields(req, 'Record')).toEqual(['artist:text', 'year:integer']);
   });
+
+  it('names a role from "X are admins" and never makes entities of pronouns or bare adjectives', () => {
+    const req = parseRequirements(
+      'A lending library. Each book has a title. Members have a name. Members log in; librarians are admins.',
+    );
+    expect(req.auth.roles.map((r) => r.name)).toEqual(['librarian', 'member']);
+    expect(names(req)).toEqual(['Book', 'Member']);
+    expect(() => parseRequirements('make it fast and pretty')).toThrow(/found no thing to store/);
+  });
 });
