@@ -42,7 +42,7 @@ import {
 
 const DESCRIPTION =
   'A library app. Each book has a title, an isbn (unique), a price and a published date. ' +
-  'Authors have a name and an email. An author has many books. Members can borrow books. ' +
+  'Authors have a name and an email. An author has many books. Members have a name and can borrow books. ' +
   'Members log in; librarians are admins.';
 const TENANT = 'tenant-a';
 
