@@ -260,6 +260,112 @@ describe('application model', () => {
     expect(sqlName('x'.repeat(80), 'key')).toBe(sqlName('x'.repeat(80), 'key'));
   });
 
+  it('keeps URL segments and type names unique and clear of the routes the stack adds', () => {
+    const requirements = requirementsOf({
+      appName: 'clash',
+      title: 'Clash',
+      entities: [
+        // Two plurals alike, and plurals that are the auth and health routes' segments.
+        { name: 'Datum', pluralName: 'Data', fields: [{ name: 'value', type: 'number' }] },
+        { name: 'Data', pluralName: 'Data', fields: [{ name: 'value', type: 'number' }] },
+        { name: 'Auth', pluralName: 'Auth', fields: [{ name: 'token', type: 'text' }] },
+        { name: 'Healthz', pluralName: 'Healthz', fields: [] },
+        // "Event" is renamed EventEntity, which must not take another entity's name.
+        { name: 'Event', pluralName: 'Events', fields: [] },
+        { name: 'EventEntity', pluralName: 'EventEntities', fields: [] },
+        { name: 'L'.repeat(62), pluralName: `${'L'.repeat(62)}s`, fields: [] },
+      ],
+      auth: { enabled: true },
+    });
+    const model = buildAppModel(requirements);
+    const segments = model.entities.map((e) => e.segment);
+    expect(new Set(segments).size).toBe(segments.length);
+    expect(segments).not.toContain('auth');
+    expect(segments).not.toContain('healthz');
+    for (const s of segments) expect(s.length).toBeLessThanOrEqual(63);
+    const types = model.entities.map((e) => e.typeName);
+    expect(new Set(types).size).toBe(types.length);
+    const paths = model.routes.map((r) => `${r.method} ${r.path}`);
+    expect(new Set(paths).size).toBe(paths.length);
+    expect(() => buildBlueprint(requirements)).not.toThrow();
+  });
+
+  it('keeps fields clear of the list parameters and of Object.prototype', () => {
+    const requirements = requirementsOf({
+      appName: 'budgets',
+      title: 'Budgets',
+      entities: [
+        {
+          name: 'Budget',
+          pluralName: 'Budgets',
+          fields: [
+            { name: 'limit', type: 'money', required: true },
+            { name: 'offset', type: 'integer' },
+            { name: 'q', type: 'text' },
+            { name: 'constructor', type: 'text' },
+            { name: 'toString', type: 'text' },
+            { name: 'constructorValue', type: 'text' },
+          ],
+          operations: [{ kind: 'list', name: 'list' }],
+        },
+      ],
+      auth: { enabled: false },
+    });
+    const model = buildAppModel(requirements);
+    const budget = model.entities[0]!;
+    expect(budget.fields.map((f) => f.name)).toEqual([
+      'limit',
+      'offset',
+      'q',
+      'constructorValue2',
+      'toStringValue',
+      'constructorValue',
+    ]);
+    expect(budget.fields.map((f) => f.column)).toContain('constructor_value2');
+    // limit, offset and q stay the page and search parameters; the fields are not filters.
+    const bp = buildBlueprint(requirements);
+    const list = operation(bp, '/budgets', 'get') as {
+      parameters: { name: string; schema: unknown }[];
+    };
+    const limit = list.parameters.find((p) => p.name === 'limit')!;
+    expect(limit.schema).toMatchObject({ type: 'integer' });
+    expect(list.parameters.filter((p) => p.name === 'q')).toHaveLength(1);
+    expect(list.parameters.map((p) => p.name)).toContain('toStringValue');
+  });
+
+  it('records the acting account in a column of its own when the entity is called User', () => {
+    const model = buildAppModel(
+      requirementsOf({
+        appName: 'moderation',
+        title: 'Moderation',
+        entities: [
+          {
+            name: 'User',
+            pluralName: 'Users',
+            fields: [{ name: 'nickname', type: 'text' }],
+            operations: [{ kind: 'action', name: 'ban' }],
+          },
+          {
+            name: 'Post',
+            pluralName: 'Posts',
+            fields: [{ name: 'body', type: 'text' }],
+            operations: [{ kind: 'action', name: 'flag', target: 'User' }],
+          },
+        ],
+        auth: { enabled: true },
+      }),
+    );
+    for (const e of model.entities) {
+      for (const a of e.actions) {
+        const columns = model.dataModel.tables.find((t) => t.name === a.table)!.columns;
+        const names = columns.map((c) => c.name);
+        expect(new Set(names).size).toBe(names.length);
+        expect(a.actor?.column).toBe('actor_id');
+        expect(names).toContain('actor_id');
+      }
+    }
+  });
+
   it('makes one key of a cycle of required references optional', () => {
     const model = buildAppModel(
       requirementsOf({

@@ -86,6 +86,11 @@ export interface ActionModel {
   entityColumn: string;
   /** API name of that column, e.g. "bookId". */
   entityKey: string;
+  /**
+   * With auth: the column recording the account that performed the action ("user_id", or
+   * "actor_id" when the entity or the target is itself called User).
+   */
+  actor?: { name: string; column: string };
   access: Access;
 }
 
@@ -198,6 +203,30 @@ export interface AppModel {
 
 /** Fields the generated tables always have; a requirement field of that name is dropped. */
 const SYSTEM_FIELDS = new Set(['id', 'createdAt', 'updatedAt']);
+/**
+ * First URL segments an entity may not take: the system and auth routes (and the auth route
+ * module, src/routes/auth.ts in ts-fastify).
+ */
+const RESERVED_SEGMENTS = ['auth', 'healthz', 'openapi.json', 'readyz', 'metrics', 'docs'];
+/**
+ * Member names a record cannot have in generated code: a property called "constructor" or
+ * "toString" clashes with Object.prototype in TypeScript's assignability checks, and "getSQL" or
+ * "enableRLS" with a drizzle table's own members (its columns are properties of the same object).
+ * Such a field is renamed ("constructorValue").
+ */
+const RESERVED_MEMBERS = new Set([
+  'constructor',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  'toString',
+  'valueOf',
+  'enableRLS',
+  'getSQL',
+]);
+/** Query parameters of every list route; a field of the same name is not a list filter. */
+export const LIST_PARAMETERS: ReadonlySet<string> = new Set(['limit', 'offset', 'q']);
 const MAX_SQL_NAME = 63;
 
 /**
@@ -205,10 +234,15 @@ const MAX_SQL_NAME = 63;
  * break the constraint names the generated error handler relies on).
  */
 export function sqlName(...parts: string[]): string {
-  const name = parts.filter((p) => p !== '').join('_');
+  return shortName(parts.filter((p) => p !== '').join('_'), '_');
+}
+
+/** `name` if it has at most 63 characters, else a prefix and a hash of the whole. */
+function shortName(name: string, separator: '_' | '-'): string {
   if (name.length <= MAX_SQL_NAME) return name;
   const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
-  return `${name.slice(0, MAX_SQL_NAME - 9).replace(/_+$/, '')}_${hash}`;
+  const prefix = name.slice(0, MAX_SQL_NAME - 9);
+  return `${separator === '_' ? prefix.replace(/_+$/, '') : prefix.replace(/-+$/, '')}${separator}${hash}`;
 }
 
 export type ConstraintKind = 'pkey' | 'key' | 'fkey' | 'check' | 'idx';
@@ -243,7 +277,7 @@ class Names {
   constructor(reserved: readonly string[] = []) {
     reserved.forEach((r) => this.used.add(r));
   }
-  claim(wanted: string, alternatives: readonly string[] = []): string {
+  claim(wanted: string, alternatives: readonly string[] = [], separator = '_'): string {
     for (const candidate of [wanted, ...alternatives]) {
       if (!this.used.has(candidate)) {
         this.used.add(candidate);
@@ -251,7 +285,7 @@ class Names {
       }
     }
     for (let n = 2; ; n++) {
-      const candidate = `${wanted}_${n}`;
+      const candidate = `${wanted}${separator}${n}`;
       if (!this.used.has(candidate)) {
         this.used.add(candidate);
         return candidate;
@@ -268,16 +302,26 @@ export function buildAppModel(requirements: Requirements): AppModel {
   const tableNames = new Names(['schema_migrations']);
 
   // Entity tables first, so that the account table yields to an entity called "User".
+  // Plurals need not be unique ("Datum" and "Data" both say "Data"), nor clear of the routes and
+  // files the stack adds itself: URL segments (and so route modules and test files) and type
+  // names are claimed one by one.
+  const segments = new Names(RESERVED_SEGMENTS);
+  const typeNames = new Names(requirements.entities.map((e) => e.name));
   const entities: EntityModel[] = requirements.entities.map((entity) => {
     const table = tableNames.claim(sqlName(snakeCase(entity.pluralName)), [
       sqlName(snakeCase(entity.pluralName), 'records'),
     ]);
+    const typeName = safeTypeName(entity.name);
     return {
       name: entity.name,
-      typeName: safeTypeName(entity.name),
+      typeName: typeName === entity.name ? typeName : typeNames.claim(typeName, [], ''),
       plural: entity.pluralName,
       table,
-      segment: kebabCase(entity.pluralName),
+      segment: segments.claim(
+        shortName(kebabCase(entity.pluralName), '-'),
+        [shortName(kebabCase(entity.name), '-')],
+        '-',
+      ),
       human: humanize(entity.name),
       humanPlural: humanize(entity.pluralName),
       description: entity.description,
@@ -382,8 +426,8 @@ export function buildAppModel(requirements: Requirements): AppModel {
     const table = tableNames.claim(sqlName(snakeCase(from.name), snakeCase(to.plural)), [
       sqlName(snakeCase(from.name), snakeCase(to.plural), 'links'),
     ]);
-    const fromColumn = `${snakeCase(from.name)}_id`;
-    let toColumn = `${snakeCase(to.name)}_id`;
+    const fromColumn = sqlName(snakeCase(from.name), 'id');
+    let toColumn = sqlName(snakeCase(to.name), 'id');
     if (toColumn === fromColumn) toColumn = sqlName(snakeCase(rel.name), 'id');
     if (toColumn === fromColumn) toColumn = sqlName('other', snakeCase(to.name), 'id');
     joins.push({ table, from: from.name, to: to.name, fromColumn, toColumn });
@@ -427,11 +471,17 @@ export function buildAppModel(requirements: Requirements): AppModel {
       const segment = claimSegment(entity.name, kebabCase(op.name));
       claimSegment(entity.name, `${segment}-events`);
       const target = op.target !== undefined ? byName.get(op.target) : undefined;
-      const entityColumn = `${snakeCase(entity.name)}_id`;
-      let targetColumn = target ? `${snakeCase(target.name)}_id` : undefined;
+      const entityColumn = sqlName(snakeCase(entity.name), 'id');
+      let targetColumn = target ? sqlName(snakeCase(target.name), 'id') : undefined;
       if (targetColumn !== undefined && targetColumn === entityColumn) {
         targetColumn = sqlName('other', targetColumn);
       }
+      const actorColumn = auth
+        ? new Names([entityColumn, ...(targetColumn ? [targetColumn] : [])]).claim('user_id', [
+            'actor_id',
+            'actor_user_id',
+          ])
+        : undefined;
       entity.actions.push({
         name: op.name,
         segment,
@@ -444,6 +494,7 @@ export function buildAppModel(requirements: Requirements): AppModel {
         table: tableNames.claim(sqlName(snakeCase(entity.name), snakeCase(op.name), 'events')),
         entityColumn,
         entityKey: camelCase(entityColumn),
+        ...(actorColumn ? { actor: { name: camelCase(actorColumn), column: actorColumn } } : {}),
         access: accessFor(true, op.actors),
       });
     }
@@ -492,14 +543,35 @@ function breakRequiredCycles(entities: readonly EntityModel[], notes: string[]):
 
 function fieldsOf(entity: Entity, notes: string[]): FieldModel[] {
   const out: FieldModel[] = [];
+  const names = new Names(entity.fields.map((f) => f.name));
   for (const field of entity.fields) {
     if (SYSTEM_FIELDS.has(field.name)) {
       notes.push(`${entity.name}.${field.name} is provided by the generated table itself.`);
       continue;
     }
-    out.push(fieldModel(field, notes, entity.name));
+    const model = fieldModel(field, notes, entity.name);
+    if (RESERVED_MEMBERS.has(field.name)) {
+      model.name = names.claim(`${field.name}Value`, [], '');
+      model.column = sqlName(snakeCase(model.name));
+      notes.push(`${entity.name}.${field.name} is called "${model.name}": the name is reserved.`);
+    }
+    out.push(model);
   }
   return out;
+}
+
+/**
+ * What the list of `e` filters on by equality: its fields (date-times are not compared for
+ * equality) and keys, except those named like the list's own parameters (`limit`, `offset`, `q`).
+ */
+export function listFilters(e: Pick<EntityModel, 'fields' | 'foreignKeys'>): {
+  fields: FieldModel[];
+  keys: ForeignKeyModel[];
+} {
+  return {
+    fields: e.fields.filter((f) => f.type !== 'datetime' && !LIST_PARAMETERS.has(f.name)),
+    keys: e.foreignKeys.filter((k) => !LIST_PARAMETERS.has(k.name)),
+  };
 }
 
 function fieldModel(field: Field, notes: string[], entity: string): FieldModel {
@@ -510,7 +582,7 @@ function fieldModel(field: Field, notes: string[], entity: string): FieldModel {
   }
   return {
     name: field.name,
-    column: snakeCase(field.name),
+    column: sqlName(snakeCase(field.name)),
     type: field.type,
     enumValues: [...field.enumValues],
     required: field.required,
@@ -529,7 +601,7 @@ function addForeignKey(
   for (let n = 2; child.foreignKeys.some((f) => f.name === name); n++) {
     name = `${spec.accessor}${n}Id`;
   }
-  const column = snakeCase(name);
+  const column = sqlName(snakeCase(name));
   child.fields = child.fields.filter((f) => f.column !== column);
   const fk: ForeignKeyModel = {
     ...spec,
@@ -975,10 +1047,10 @@ function buildDataModel(
           },
         });
       }
-      if (auth) {
+      if (auth && a.actor) {
         columns.push({
-          name: 'user_id',
-          field: 'userId',
+          name: a.actor.column,
+          field: a.actor.name,
           type: 'id',
           sqlType: 'integer',
           nullable: true,

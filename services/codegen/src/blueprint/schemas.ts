@@ -5,6 +5,7 @@
 // stack can hand it to its validator as is.
 import type { FieldType } from '../domain/artifacts/index.js';
 import type { ActionModel, AppModel, EntityModel, FieldModel } from './model.js';
+import { listFilters } from './model.js';
 
 export type JsonSchema = { [key: string]: unknown };
 
@@ -160,10 +161,10 @@ export function actionInputSchema(a: ActionModel): JsonSchema | undefined {
   };
 }
 
-export function actionEventSchema(a: ActionModel, withUser: boolean): JsonSchema {
+export function actionEventSchema(a: ActionModel): JsonSchema {
   const properties: JsonSchema = { id: { type: 'integer' }, [a.entityKey]: { type: 'integer' } };
   if (a.target) properties[a.target.name] = { type: 'integer' };
-  if (withUser) properties['userId'] = { type: ['integer', 'null'] };
+  if (a.actor) properties[a.actor.name] = { type: ['integer', 'null'] };
   properties['createdAt'] = { type: 'string', format: 'date-time' };
   return { type: 'object', required: Object.keys(properties), properties };
 }
@@ -251,10 +252,9 @@ export function listQuerySchema(e: EntityModel): JsonSchema {
       description: 'Case-insensitive substring match on the text fields',
     };
   }
-  for (const f of e.fields) {
-    if (f.type !== 'datetime') properties[f.name] = valueSchema({ ...f, required: false });
-  }
-  for (const fk of e.foreignKeys) properties[fk.name] = ID_SCHEMA;
+  const filters = listFilters(e);
+  for (const f of filters.fields) properties[f.name] = valueSchema({ ...f, required: false });
+  for (const fk of filters.keys) properties[fk.name] = ID_SCHEMA;
   return { type: 'object', additionalProperties: false, properties };
 }
 
@@ -291,7 +291,7 @@ export function componentSchemas(model: AppModel): Record<string, JsonSchema> {
       const n = actionSchemaNames(e, a);
       const input = actionInputSchema(a);
       if (input) out[n.input] = input;
-      const event = actionEventSchema(a, model.auth !== undefined);
+      const event = actionEventSchema(a);
       out[n.event] = event;
       out[n.page] = pageSchema(event);
     }

@@ -5,7 +5,7 @@
 // how a recipe is written and which file a group of cases lives in.
 import type { AcceptanceCriterion, Requirements } from '../domain/artifacts/index.js';
 import type { AppModel, EntityModel } from './model.js';
-import { updatableProperties } from './model.js';
+import { listFilters, updatableProperties } from './model.js';
 import { humanize } from './names.js';
 import { isTextual } from './schemas.js';
 
@@ -257,8 +257,11 @@ export function planTests(model: AppModel, requirements: Requirements): TestCase
         criteria: [],
       });
     }
-    const filterable = [...e.fields.map((f) => f.name), ...e.foreignKeys.map((f) => f.name)];
-    if (e.operations.list && filterable.length > 0) {
+    const filters = listFilters(e);
+    const filterable = [...filters.fields.map((f) => f.name), ...filters.keys.map((f) => f.name)];
+    // The case also checks the text search and the page size, so it exists even when nothing
+    // but date-times is left to filter on.
+    if (e.operations.list && e.fields.length + e.foreignKeys.length > 0) {
       cases.push({
         recipe: 'filter',
         entity: e.name,

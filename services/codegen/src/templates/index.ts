@@ -21,3 +21,12 @@ export {
   STACK_ID as TS_FASTIFY,
   STACK_VERSION as TS_FASTIFY_VERSION,
 } from './ts-fastify/index.js';
+export {
+  cleanEnv,
+  DEFAULT_STEP_TIMEOUT_MS,
+  outputTail,
+  runCommand,
+  VERIFY_STEPS,
+  verifyProject,
+} from './verify.js';
+export type { StepResult, VerifyOptions, VerifyResult, VerifyStepName } from './verify.js';

@@ -63,7 +63,10 @@ export async function renderProject(
 }
 
 /** Writes rendered files under `dir` (created as needed); refuses paths that leave it. */
-export async function writeProject(dir: string, files: readonly RenderedFile[]): Promise<void> {
+export async function writeProject(
+  dir: string,
+  files: readonly Pick<RenderedFile, 'path' | 'content' | 'executable'>[],
+): Promise<void> {
   const root = path.resolve(dir);
   for (const file of files) {
     if (!isSafeProjectPath(file.path)) {

@@ -1,7 +1,7 @@
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { libraryWithAuth, shopManyToMany } from '../../test/templates/fixtures.js';
+import { libraryWithAuth, requirementsOf, shopManyToMany } from '../../test/templates/fixtures.js';
 import { buildBlueprint } from '../blueprint/index.js';
 import { BlueprintSchema, FileSetEntrySchema } from '../domain/artifacts/index.js';
 import { TemplateEngine, q } from './engine.js';
@@ -185,6 +185,46 @@ describe('renderProject (ts-fastify)', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('renderProject: names that clash with the generated code', () => {
+  it('registers one plugin per entity and leaves list parameters and actor columns alone', async () => {
+    const requirements = requirementsOf({
+      appName: 'clashes',
+      title: 'Clashes',
+      entities: [
+        { name: 'Datum', pluralName: 'Data', fields: [{ name: 'value', type: 'number' }] },
+        {
+          name: 'Data',
+          pluralName: 'Data',
+          fields: [
+            { name: 'limit', type: 'integer' },
+            { name: 'q', type: 'text' },
+          ],
+          operations: [
+            { kind: 'list', name: 'list' },
+            { kind: 'action', name: 'archive', target: 'User' },
+          ],
+        },
+        { name: 'User', pluralName: 'Users', fields: [{ name: 'nick', type: 'text' }] },
+      ],
+      auth: { enabled: true },
+    });
+    const { files } = await renderProject({ requirements }, { lockfiles: null });
+    const content = (p: string) => files.find((f) => f.path === p)!.content;
+    const plugins = [...content('src/app.ts').matchAll(/^import (\w+Routes) from/gm)].map(
+      (m) => m[1],
+    );
+    expect(plugins).toEqual([...new Set(plugins)]);
+    expect(plugins.length).toBe(4);
+    const routes = content('src/routes/data-2.ts');
+    const query = /interface DataQuery extends PageQuery \{([^}]*)\}/.exec(routes)![1]!;
+    expect(query.match(/\bq\?: string;/g)).toHaveLength(1);
+    expect(query).not.toMatch(/\blimit\?:/);
+    expect(routes).toMatch(
+      /userId: request\.body\.userId,\s+actorId: Number\(request\.user\.sub\)/,
+    );
   });
 });
 

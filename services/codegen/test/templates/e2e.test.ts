@@ -3,7 +3,6 @@
 // >= 80% enforced by its own config). Uses the npm registry the first time a dependency set is
 // seen (lock file generation, package downloads); later runs are served from the lock file cache
 // and npm's cache. The generated code is our own templates' output, so it runs unsandboxed here.
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,51 +10,12 @@ import type { Requirements } from '../../src/domain/artifacts/index.js';
 import { parseRequirements } from '../../src/domain/requirements/index.js';
 import type { RenderedFile } from '../../src/templates/index.js';
 import { renderProject, writeProject } from '../../src/templates/index.js';
+import type { StepResult } from '../../src/templates/verify.js';
+import { DEFAULT_STEP_TIMEOUT_MS, verifyProject } from '../../src/templates/verify.js';
 import { MemoryRegistryClient, validate } from '../../src/validators/index.js';
 import { COURSES_DESCRIPTION, libraryWithAuth, shopManyToMany } from './fixtures.js';
 
-const STEP_TIMEOUT_MS = 180_000;
-
-interface RunResult {
-  code: number | null;
-  output: string;
-  ms: number;
-}
-
-/** The environment of a plain shell: nothing of pnpm's or jest's own leaks into npm and jest. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/^(npm_|pnpm_|JEST_|NODE_ENV$|NODE_OPTIONS$|INIT_CWD$)/i.test(key)) continue;
-    env[key] = value;
-  }
-  return { ...env, CI: '1', NO_UPDATE_NOTIFIER: '1' };
-}
-
-function run(command: string, args: string[], cwd: string): Promise<RunResult> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString('utf8')).slice(-30_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const timer = setTimeout(() => child.kill('SIGKILL'), STEP_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output, ms: performance.now() - started });
-    });
-  });
-}
-
-async function expectSuccess(step: string, result: RunResult): Promise<void> {
-  if (result.code !== 0) {
-    throw new Error(`${step} failed (exit ${result.code}):\n${result.output}`);
-  }
-}
+const STEP_TIMEOUT_MS = DEFAULT_STEP_TIMEOUT_MS;
 
 const timings: string[] = [];
 
@@ -82,20 +42,14 @@ describe.each(cases)('generated project — %s', (name, requirements) => {
         expect(files.map((f) => f.path)).toContain('package-lock.json');
         await writeProject(dir, files);
 
-        const install = await run(
-          'npm',
-          ['ci', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'],
-          dir,
-        );
-        await expectSuccess('npm ci', install);
+        const result = await verifyProject(dir, { stepTimeoutMs: STEP_TIMEOUT_MS });
+        if (!result.ok) {
+          const failed = result.failed!;
+          throw new Error(`${failed.step} failed (exit ${failed.code}):\n${failed.output}`);
+        }
+        const [install, typecheck, test] = result.steps as [StepResult, StepResult, StepResult];
         const lock = files.find((f) => f.path === 'package-lock.json')!.content;
         expect(await readFile(path.join(dir, 'package-lock.json'), 'utf8')).toBe(lock);
-
-        const typecheck = await run(path.join(dir, 'node_modules/.bin/tsc'), ['--noEmit'], dir);
-        await expectSuccess('tsc --noEmit', typecheck);
-
-        const test = await run('npm', ['test'], dir);
-        await expectSuccess('npm test', test);
         expect(test.output).toMatch(/Tests:\s+\d+ passed, \d+ total/);
         expect(test.output).not.toMatch(/failed/);
 

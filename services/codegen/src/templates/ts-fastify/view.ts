@@ -2,7 +2,12 @@
 // drizzle and SQL terms (identifiers, types, column builders, sample values, constraint names),
 // so that the templates only loop, test flags and interpolate.
 import type { Access, AppModel, FieldModel } from '../../blueprint/model.js';
-import { constraintName, entityOf, updatableProperties } from '../../blueprint/model.js';
+import {
+  constraintName,
+  entityOf,
+  listFilters,
+  updatableProperties,
+} from '../../blueprint/model.js';
 import { camelCase, humanize, safeIdentifier } from '../../blueprint/names.js';
 import type { JsonSchema } from '../../blueprint/schemas.js';
 import {
@@ -98,6 +103,8 @@ export interface ActionView {
   eventsPath: string;
   eventTable: string;
   entityKey: string;
+  /** With auth: the event property recording the account ("userId"). */
+  actor?: string;
   inputType: string;
   inputSchema?: string;
   eventSchema: string;
@@ -181,8 +188,10 @@ export interface EntityView {
   keys: KeyView[];
   datetimeFields: FieldView[];
   textualFields: FieldView[];
-  /** Equality filters of the list: fields and keys (date-times are not compared for equality). */
+  /** Equality filters of the list: fields and keys (see `listFilters`). */
   filters: { name: string; column: string }[];
+  /** The fields among them. */
+  filterFields: FieldView[];
   requiredFields: FieldView[];
   listQuery: JsonSchema;
   ops: {
@@ -559,6 +568,7 @@ export function buildView(
   const entityViews = new Map<string, EntityView>();
   for (const e of model.entities) {
     const fields = e.fields.map(fieldView);
+    const filters = listFilters(e);
     const P = e.typeName;
     entityViews.set(e.name, {
       name: e.name,
@@ -572,7 +582,7 @@ export function buildView(
       tableName: e.table,
       routesFile: `src/routes/${e.segment}.ts`,
       routesModule: `./routes/${e.segment}.js`,
-      plugin: `${camelCase(e.plural)}Routes`,
+      plugin: `${camelCase(e.segment)}Routes`,
       toRow: `to${P}Row`,
       inputType: `${P}Input`,
       patchType: `${P}Patch`,
@@ -584,9 +594,10 @@ export function buildView(
       keys: [],
       datetimeFields: fields.filter((f) => f.datetime),
       textualFields: fields.filter((f) => f.textual),
+      filterFields: fields.filter((f) => filters.fields.some((x) => x.name === f.name)),
       filters: [
-        ...fields.filter((f) => !f.datetime).map((f) => ({ name: f.name, column: f.name })),
-        ...e.foreignKeys.map((k) => ({ name: k.name, column: k.name })),
+        ...filters.fields.map((f) => ({ name: f.name, column: f.name })),
+        ...filters.keys.map((k) => ({ name: k.name, column: k.name })),
       ],
       requiredFields: fields.filter((f) => f.required),
       listQuery: listQuerySchema(e),
@@ -644,6 +655,7 @@ export function buildView(
         eventsPath: `/${e.segment}/:id/${a.segment}-events`,
         eventTable,
         entityKey: a.entityKey,
+        ...(auth && a.actor ? { actor: a.actor.name } : {}),
         inputType: `${e.typeName}${a.pascal}Input`,
         ...(a.target ? { inputSchema: names.input } : {}),
         eventSchema: names.event,
@@ -884,7 +896,7 @@ function testView(
   }
   if (t.fields) out.fields = e.fields.filter((f) => t.fields!.includes(f.name));
   if (t.recipe === 'filter') {
-    out.fields = e.fields.filter((f) => !f.datetime);
+    out.fields = e.filterFields;
   }
   if (t.recipe === 'action' && t.member !== undefined) {
     out.action = e.actions.find((a) => a.name === t.member)!;
