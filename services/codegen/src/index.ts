@@ -24,3 +24,5 @@ export type {
   Severity,
   ValidationReport,
 } from './validators/index.js';
+export { cleanEnv, verifyProject, VERIFY_STEPS } from './templates/verify.js';
+export type { VerifyResult, StepResult } from './templates/verify.js';

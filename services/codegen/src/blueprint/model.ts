@@ -5,6 +5,7 @@
 // always give the same model, in the same order. The Blueprint's data model, OpenAPI document
 // and test plan are projections of it, and stack templates render from it.
 import { createHash } from 'node:crypto';
+import { withArticle } from '../domain/requirements/words.js';
 import type {
   CrudOperation,
   DataColumn,
@@ -721,7 +722,7 @@ function buildRoutes(
         method: 'POST',
         path: base,
         operationId: `create${P}`,
-        summary: `Create a ${e.human}`,
+        summary: `Create ${withArticle(e.human)}`,
         tag,
         entity: e.name,
         access: op.create,
@@ -733,7 +734,7 @@ function buildRoutes(
         method: 'GET',
         path: item,
         operationId: `get${P}`,
-        summary: `Get a ${e.human}`,
+        summary: `Get ${withArticle(e.human)}`,
         tag,
         entity: e.name,
         access: op.read,
@@ -745,7 +746,7 @@ function buildRoutes(
         method: 'PATCH',
         path: item,
         operationId: `update${P}`,
-        summary: `Change a ${e.human}`,
+        summary: `Change ${withArticle(e.human)}`,
         tag,
         entity: e.name,
         access: op.update,
@@ -757,7 +758,7 @@ function buildRoutes(
         method: 'DELETE',
         path: item,
         operationId: `delete${P}`,
-        summary: `Delete a ${e.human}`,
+        summary: `Delete ${withArticle(e.human)}`,
         tag,
         entity: e.name,
         access: op.delete,

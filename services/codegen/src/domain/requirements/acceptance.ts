@@ -10,7 +10,7 @@ import type {
   Field,
   Relation,
 } from '../artifacts/index.js';
-import { identifierWords } from './words.js';
+import { identifierWords, withArticle } from './words.js';
 
 type Draft = Omit<AcceptanceCriterion, 'id'>;
 
@@ -56,9 +56,9 @@ function entityCriteria(entity: Entity, auth: Auth): Draft[] {
 
   if (op('create')) {
     out.push({
-      title: `Create a ${e}`,
+      title: `Create ${withArticle(e)}`,
       given: `${who}`,
-      when: `it creates a ${e}${withValues}`,
+      when: `it creates ${withArticle(e)}${withValues}`,
       then: `the ${e} is stored with a new id and reading it back returns the same values`,
       kind: 'operation',
       entity: entity.name,
@@ -68,7 +68,7 @@ function entityCriteria(entity: Entity, auth: Auth): Draft[] {
   }
   if (op('read')) {
     out.push({
-      title: `Read a ${e}`,
+      title: `Read ${withArticle(e)}`,
       given: `a stored ${e}`,
       when: `${who} asks for it by id`,
       then: `its values are returned`,
@@ -91,7 +91,7 @@ function entityCriteria(entity: Entity, auth: Auth): Draft[] {
   if (op('update') && entity.fields.length > 0) {
     const f = entity.fields[0]!;
     out.push({
-      title: `Update a ${e}`,
+      title: `Update ${withArticle(e)}`,
       given: `a stored ${e}`,
       when: `${who} changes its ${human(f.name)} to another valid value`,
       then: `reading the ${e} returns the new ${human(f.name)} and the other values unchanged`,
@@ -104,7 +104,7 @@ function entityCriteria(entity: Entity, auth: Auth): Draft[] {
   }
   if (op('delete')) {
     out.push({
-      title: `Delete a ${e}`,
+      title: `Delete ${withArticle(e)}`,
       given: `a stored ${e}`,
       when: `${who} deletes it`,
       then: `it can no longer be read and no longer appears in the list of ${p}`,
@@ -132,7 +132,7 @@ function entityCriteria(entity: Entity, auth: Auth): Draft[] {
     out.push({
       title: `${entity.name} requires ${list(required.map((f) => human(f.name)))}`,
       given: `${who}`,
-      when: `it creates a ${e} without ${list(required.map((f) => human(f.name)))}`,
+      when: `it creates ${withArticle(e)} without ${list(required.map((f) => human(f.name)))}`,
       then: `the ${e} is rejected with an error naming each missing field, and nothing is stored`,
       kind: 'validation',
       entity: entity.name,
@@ -158,7 +158,7 @@ function entityCriteria(entity: Entity, auth: Auth): Draft[] {
     out.push({
       title: `${entity.name} ${human(f.name)} accepts only its listed values`,
       given: `${who}`,
-      when: `it sets a ${e}'s ${human(f.name)} to a value other than ${list(f.enumValues)}`,
+      when: `it sets ${withArticle(e)}'s ${human(f.name)} to a value other than ${list(f.enumValues)}`,
       then: `it is rejected with an error naming ${human(f.name)} and its allowed values`,
       kind: 'validation',
       entity: entity.name,
@@ -173,7 +173,7 @@ function entityCriteria(entity: Entity, auth: Auth): Draft[] {
     out.push({
       title: `${entity.name} values must have the right types`,
       given: `${who}`,
-      when: `it creates a ${e} with ${sampleValue(f)} as ${human(f.name)} (a ${f.type})${typed.length > 1 ? ` or a wrongly typed ${list(typed.slice(1).map((x) => `${human(x.name)} (${x.type})`))}` : ''}`,
+      when: `it creates ${withArticle(e)} with ${sampleValue(f)} as ${human(f.name)} (a ${f.type})${typed.length > 1 ? ` or a wrongly typed ${list(typed.slice(1).map((x) => `${human(x.name)} (${x.type})`))}` : ''}`,
       then: `it is rejected with an error naming the field and the expected type`,
       kind: 'validation',
       entity: entity.name,
@@ -188,7 +188,7 @@ function entityCriteria(entity: Entity, auth: Auth): Draft[] {
     const target =
       action.target !== undefined ? ` on behalf of a stored ${human(action.target)}` : '';
     out.push({
-      title: `${human(action.name)} a ${e}`,
+      title: `${human(action.name)} ${withArticle(e)}`,
       given: `a stored ${e}${action.target !== undefined ? ` and a stored ${human(action.target)}` : ''}`,
       when: `${by} performs "${human(action.name)}" on it${target}`,
       then: `the action is recorded on the ${e}${action.target !== undefined ? ` together with the ${human(action.target)}` : ''} and can be seen when reading it`,
@@ -203,7 +203,7 @@ function entityCriteria(entity: Entity, auth: Auth): Draft[] {
     out.push({
       title: `Anonymous users cannot change ${p}`,
       given: `a client that is not signed in`,
-      when: `it tries to create, update or delete a ${e}`,
+      when: `it tries to create, update or delete ${withArticle(e)}`,
       then: `it is refused as unauthenticated and nothing changes`,
       kind: 'auth',
       entity: entity.name,
@@ -219,7 +219,7 @@ function entityCriteria(entity: Entity, auth: Auth): Draft[] {
       out.push({
         title: `Only ${list(allowed.map(human))} can ${human(o.name)} ${p}`,
         given: `a signed-in ${human(others[0]!.name)}`,
-        when: `it tries to ${human(o.name)} a ${e}`,
+        when: `it tries to ${human(o.name)} ${withArticle(e)}`,
         then: `it is refused as forbidden and nothing changes`,
         kind: 'auth',
         entity: entity.name,
@@ -249,9 +249,9 @@ function relationCriteria(rel: Relation): Draft[] {
   }
   return [
     {
-      title: `A ${to} belongs to a ${from}`,
+      title: `${withArticle(to).replace(/^a/, 'A')} belongs to ${withArticle(from)}`,
       given: `a stored ${from}`,
-      when: `a ${to} is created with that ${from} as its ${human(rel.inverseName)}`,
+      when: `${withArticle(to)} is created with that ${from} as its ${human(rel.inverseName)}`,
       then: `the ${to} is listed among the ${from}'s ${human(rel.name)}`,
       kind: 'relation',
       entity: rel.to,
@@ -260,7 +260,7 @@ function relationCriteria(rel: Relation): Draft[] {
     {
       title: `A ${to} cannot reference a missing ${from}`,
       given: `no ${from} with a given id`,
-      when: `a ${to} is created with that id as its ${human(rel.inverseName)}`,
+      when: `${withArticle(to)} is created with that id as its ${human(rel.inverseName)}`,
       then: `it is rejected with an error naming ${human(rel.inverseName)}, and nothing is stored`,
       kind: 'relation',
       entity: rel.to,

@@ -1,5 +1,12 @@
 import { inferFieldType } from './fieldtypes.js';
-import { camelCase, isPluralWord, pascalCase, pluralWord, singularWord } from './words.js';
+import {
+  camelCase,
+  isPluralWord,
+  pascalCase,
+  pluralWord,
+  singularWord,
+  withArticle,
+} from './words.js';
 
 describe('inflection', () => {
   it.each([
@@ -102,5 +109,22 @@ describe('inferFieldType', () => {
   it('is less sure of guesses than of clear names', () => {
     expect(inferFieldType(['photo']).confidence).toBeLessThan(inferFieldType(['price']).confidence);
     expect(inferFieldType(['gizmo']).confidence).toBeLessThan(inferFieldType(['title']).confidence);
+  });
+});
+
+describe('withArticle', () => {
+  it('chooses a or an by sound, as acceptance criteria are read by people', () => {
+    const cases: [string, string][] = [
+      ['book', 'a book'],
+      ['order', 'an order'],
+      ['ingredient', 'an ingredient'],
+      ['user', 'a user'],
+      ['unit', 'a unit'],
+      ['umbrella', 'an umbrella'],
+      ['hour', 'an hour'],
+      ['one-off task', 'a one-off task'],
+      ['url', 'a url'],
+    ];
+    for (const [word, expected] of cases) expect(withArticle(word)).toBe(expected);
   });
 });

@@ -256,3 +256,12 @@ export function isAdjectiveOnly(word: string): boolean {
   const doc = nlp(word);
   return doc.has('#Adjective') && !doc.has('#Noun');
 }
+
+/** "a book", "an order", "an hour", "a user", "a one-off": the indefinite article by sound. */
+export function withArticle(phrase: string): string {
+  const w = phrase.trim().toLowerCase();
+  const vowelSound =
+    /^(?:[aeio]|u(?!ni|s[eu]|ti|r[aeiou]|rl|bi)|hour|honest|honou?r|heir)/.test(w) &&
+    !/^one\b/.test(w);
+  return `${vowelSound ? 'an' : 'a'} ${phrase}`;
+}
