@@ -19,5 +19,6 @@ export * from './gen/quantumlayer/codegen/v1/complexity_pb.js';
 export * from './gen/quantumlayer/codegen/v1/blueprint_pb.js';
 export * from './gen/quantumlayer/codegen/v1/fileset_pb.js';
 export * from './gen/quantumlayer/codegen/v1/codegen_pb.js';
+export * from './gen/quantumlayer/capsule/v1/capsule_pb.js';
 
 export * from './events.js';

@@ -1,0 +1,126 @@
+import { create } from '@bufbuild/protobuf';
+import {
+  AgentRole,
+  CapsuleBuiltSchema,
+  CodeValidatedSchema,
+  GenerationFailedSchema,
+  GenerationStage,
+} from '@quantumlayer/contracts';
+import {
+  decodeEvent,
+  enqueue,
+  TerminalError,
+  toOutgoingEvent,
+  type EventHandler,
+  type Inbox,
+  type Logger,
+  type OutboxRelay,
+} from '@quantumlayer/kit';
+import { MANIFEST_MEDIA_TYPE, SBOM_MEDIA_TYPE, type Capsules } from '../../capsules.js';
+import { CAPSULE_MEDIA_TYPE } from '../../domain/index.js';
+import { saveCapsule } from '../../store/capsules.js';
+import { inputFailure } from '../../errors.js';
+
+export const BUILD_CONSUMER = 'capsule-build';
+
+export interface HandlerDeps {
+  capsules: Capsules;
+  inbox: Inbox;
+  relay: OutboxRelay;
+  logger: Logger;
+}
+
+const blob = (key: string, size: number, mediaType: string) => ({
+  key,
+  sizeBytes: BigInt(size),
+  mediaType,
+});
+
+/**
+ * CodeValidated → the capsule is built, stored and recorded → CapsuleBuilt, in one transaction
+ * with the inbox entry (a redelivered event builds the same bytes and changes nothing). A file
+ * set that cannot be packaged fails the generation at the packaging stage.
+ */
+export function onCodeValidated(deps: HandlerDeps): EventHandler {
+  return async (event) => {
+    const msg = decodeEvent(CodeValidatedSchema, event);
+    if (!msg.generationId) throw new TerminalError(`event ${event.id}: generation_id is empty`);
+    let tenantId: string;
+    try {
+      tenantId = deps.capsules.tenant(msg.tenantId);
+    } catch (err) {
+      throw new TerminalError(`event ${event.id}: ${String(err)}`);
+    }
+    const s = { generationId: msg.generationId, tenantId };
+    const meta = { source: 'capsule', ceSubject: s.generationId, tenantId };
+    const log = deps.logger.child({ generation: s.generationId, tenant: tenantId });
+    const started = performance.now();
+    const timer = setInterval(() => event.extend(), 15_000);
+    try {
+      if (!msg.fileset?.key) throw new TerminalError(`event ${event.id}: fileset is empty`);
+      const row = await deps.capsules.package(tenantId, {
+        generationId: msg.generationId,
+        fileSetKey: msg.fileset.key,
+        requirementsKey: msg.requirements?.key || undefined,
+        reportKey: msg.report?.key || undefined,
+        stack: msg.stack?.templateId ? msg.stack : undefined,
+        mode: msg.contributions.some((c) => c.model) ? 'agent' : 'blueprint',
+        contributions: msg.contributions.map((c) => ({
+          role: (AgentRole[c.role] ?? 'unspecified').toLowerCase(),
+          model: c.model,
+          provider: c.provider,
+        })),
+      });
+      const applied = await deps.inbox.process(BUILD_CONSUMER, event, async (tx) => {
+        const { record } = await saveCapsule(tx, row);
+        await enqueue(
+          tx,
+          toOutgoingEvent(
+            CapsuleBuiltSchema,
+            create(CapsuleBuiltSchema, {
+              ...s,
+              capsule: blob(record.archiveKey, record.archiveSize, CAPSULE_MEDIA_TYPE),
+              manifestDigest: record.manifestDigest,
+              manifest: blob(record.manifestKey, record.manifestSize, MANIFEST_MEDIA_TYPE),
+              sbom: blob(record.sbomKey, record.sbomSize, SBOM_MEDIA_TYPE),
+              appName: record.appName,
+              appVersion: record.appVersion,
+              attempt: msg.attempt,
+              signingKeyId: record.signingKeyId,
+            }),
+            meta,
+          ),
+        );
+      });
+      if (applied) {
+        deps.relay.wake();
+        log.info({ ms: Math.round(performance.now() - started) }, 'capsule built');
+      }
+    } catch (err) {
+      const failure = inputFailure(err);
+      if (!failure) throw err;
+      const applied = await deps.inbox.process(BUILD_CONSUMER, event, async (tx) => {
+        await enqueue(
+          tx,
+          toOutgoingEvent(
+            GenerationFailedSchema,
+            create(GenerationFailedSchema, {
+              ...s,
+              stage: GenerationStage.PACKAGING,
+              reason: failure.message,
+              errorCode: failure.code,
+              retriable: false,
+              attempts: msg.attempt,
+              durationMs: Math.round(performance.now() - started),
+            }),
+            meta,
+          ),
+        );
+      });
+      if (applied) deps.relay.wake();
+      log.warn({ code: failure.code, reason: failure.message }, 'capsule could not be built');
+    } finally {
+      clearInterval(timer);
+    }
+  };
+}
