@@ -48,8 +48,17 @@ test-integration: install services build
 test: install proto-check proto-lint build lint typecheck services
 	$(PNPM) run test
 
+# The main job: a generation in embedded mode (blueprint mode: no LLM needed), then the generated
+# project's own install, type-check and tests, and a check of the signed capsule. The project
+# lands in demo-output/lending-library/, the capsule next to it.
+DEMO_DESCRIPTION ?= A lending library. Each book has a title, an isbn (unique), a genre (fiction, \
+  science, history) and a published date. Each author has a name and an email; an author has many \
+  books. Members have a name and an email, and can borrow books. Members log in; librarians are admins.
+DEMO_OUT ?= demo-output
+
 demo: install build
-	$(PNPM) run demo
+	node packages/cli/dist/main.js generate "$(DEMO_DESCRIPTION)" --name lending-library --out $(DEMO_OUT) --force --verify
+	node packages/cli/dist/main.js capsule verify $(DEMO_OUT)/lending-library-0.1.0.qlc
 
 bench: install services
 	$(PNPM) run bench:bus

@@ -1,0 +1,276 @@
+// The `ql` command: argument parsing and output. Everything that touches the process (argv,
+// streams, exit code) comes in through `Io`, so tests run the real command in-process.
+import { createWriteStream } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  analyzeComplexity,
+  DescriptionError,
+  inputFailure,
+  parseRequirements,
+  verifyProject,
+  writeProject,
+  type VerifyResult,
+} from '@quantumlayer/codegen';
+import { createLogger } from '@quantumlayer/kit';
+import { Command, CommanderError, Option } from 'commander';
+import { registerCapsuleCommands } from './capsule.js';
+import { generateEmbedded, type EmbeddedFile, type Progress } from './embedded.js';
+import { formatAnalysis, formatFindings, styleFor, type Style } from './format.js';
+import { localSigningKey } from './keys.js';
+
+export interface Io {
+  stdout: { write(s: string): unknown; isTTY?: boolean };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/** Exit codes: 0 done, 1 the generation or its checks failed, 2 bad usage or input. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+class Exit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+function describeInputError(err: unknown, s: Style): string | undefined {
+  if (err instanceof DescriptionError) {
+    // The parser's message already says what it understood; add the suggestion if it does not.
+    const lines = [s.red(`ql: ${err.message}`)];
+    if (!err.message.includes('e.g.')) lines.push(`  ${err.suggestion}`);
+    lines.push(s.dim('  nothing was written'));
+    return lines.join('\n');
+  }
+  const failure = inputFailure(err);
+  return failure ? s.red(`ql: ${failure.message}`) : undefined;
+}
+
+function stepLine(p: Progress, s: Style): string {
+  const t = s.dim(`${(p.ms / 1000).toFixed(1)}s`);
+  switch (p.stage) {
+    case 'analyzed':
+      return `${s.green('✓')} analyzed    ${p.appName}: ${p.entities} entities, ${p.criteria} acceptance criteria, ${p.effort} ${t}`;
+    case 'drafted':
+      return `${s.green('✓')} drafted     ${p.files} files from the stack templates ${t}`;
+    case 'validated':
+      return `${p.passed ? s.green('✓') : s.red('✗')} validated   ${p.summary} ${t}`;
+    case 'packaged':
+      return `${s.green('✓')} packaged    ${p.fileName}, signed by key ${p.keyId} ${t}`;
+  }
+}
+
+async function isEmptyDir(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length === 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+}
+
+function verifyLines(v: VerifyResult, s: Style): string[] {
+  const lines = v.steps.map((step) => {
+    const ok = step === v.failed ? s.red('✗') : s.green('✓');
+    return `${ok} ${step.step.padEnd(14)}${s.dim(`${(step.ms / 1000).toFixed(1)}s`)}`;
+  });
+  const tests = v.steps.find((x) => x.step === 'npm test');
+  const summary = tests?.output.match(/^Tests:.*$/m)?.[0];
+  if (summary && !v.failed) lines.push(`  ${summary.trim()}`);
+  if (v.failed) lines.push(v.failed.output.trimEnd().split('\n').slice(-25).join('\n'));
+  return lines;
+}
+
+export function buildProgram(io: Io): Command {
+  const s = styleFor(Boolean(io.stdout.isTTY), io.env);
+  const out = (text: string) => io.stdout.write(`${text}\n`);
+  const err = (text: string) => io.stderr.write(`${text}\n`);
+
+  const program = new Command('ql')
+    .description('QuantumLayer: describe an application, get a tested project.')
+    .exitOverride()
+    .configureOutput({ writeOut: (t) => io.stdout.write(t), writeErr: (t) => io.stderr.write(t) })
+    .showHelpAfterError('(ql --help shows the commands)');
+
+  program
+    .command('analyze')
+    .description(
+      'show what QuantumLayer understands of a description: entities, fields, relations, auth, acceptance criteria, estimate',
+    )
+    .argument('<description>', 'the application, in plain language')
+    .option('--json', 'print one JSON object { "requirements": …, "complexity": … }')
+    .action((description: string, opts: { json?: boolean }) => {
+      try {
+        const requirements = parseRequirements(description);
+        const complexity = analyzeComplexity(requirements);
+        out(
+          opts.json
+            ? JSON.stringify({ requirements, complexity }, null, 2)
+            : formatAnalysis(requirements, complexity, s),
+        );
+      } catch (e) {
+        const message = describeInputError(e, s);
+        if (!message) throw e;
+        err(message);
+        throw new Exit(EXIT.usage);
+      }
+    });
+
+  program
+    .command('generate')
+    .description(
+      'generate a project from a description (embedded mode: every service in this process)',
+    )
+    .argument('<description>', 'the application, in plain language')
+    .option('-o, --out <dir>', 'directory the project is written into, as <dir>/<app-name>/', '.')
+    .addOption(new Option('--stack <id>', 'stack template').default('ts-fastify'))
+    .option(
+      '--name <app-name>',
+      'project name (kebab-case) instead of one derived from the description',
+    )
+    .option(
+      '--verify',
+      'then install the project from its lock file, type-check it and run its tests',
+    )
+    .option('--force', 'write into an existing, non-empty project directory')
+    .action(
+      async (
+        description: string,
+        opts: { out: string; stack: string; name?: string; verify?: boolean; force?: boolean },
+      ) => {
+        if (io.env['QL_NATS_URL']) {
+          err(
+            s.red(
+              'ql: QL_NATS_URL is set, but submitting to a running deployment needs the gateway service, which is not built yet.',
+            ) + '\n  Unset QL_NATS_URL to run the generation embedded in this process.',
+          );
+          throw new Exit(EXIT.usage);
+        }
+        const outDir = path.resolve(io.cwd, opts.out);
+        out(
+          s.dim(
+            'blueprint mode: no LLM provider is configured, so the rule-based parser and the stack templates do the work (no tokens, no cost)',
+          ),
+        );
+        const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ql-embedded-'));
+        // The log stays outside the output directory until there is a project to put it next to:
+        // a rejected description writes nothing there.
+        const logName = `generate-${new Date().toISOString().replace(/[:.]/g, '-')}.log`;
+        let logFile = path.join(os.tmpdir(), `ql-${logName}`);
+        const logStream = createWriteStream(logFile);
+        const logger = createLogger({
+          service: 'ql',
+          level: io.env['QL_LOG_LEVEL'] ?? 'info',
+          destination: logStream,
+        });
+        const t0 = performance.now();
+        let result;
+        try {
+          // Embedded capsules are signed with the local key, which `ql capsule verify` trusts.
+          const passThrough: Record<string, string | undefined> = {
+            QL_CAPSULE_SIGNING_KEY_FILE: (await localSigningKey(io.env)).privateKeyFile,
+          };
+          for (const [k, v] of Object.entries(io.env))
+            if (k.startsWith('QL_CODEGEN_') || k.startsWith('QL_CAPSULE_')) passThrough[k] = v;
+          result = await generateEmbedded({
+            description,
+            stack: opts.stack,
+            ...(opts.name ? { projectName: opts.name } : {}),
+            dataDir,
+            logger,
+            env: passThrough,
+            onProgress: (p) => out(stepLine(p, s)),
+          });
+        } finally {
+          await rm(dataDir, { recursive: true, force: true });
+          await new Promise<void>((resolve) => logStream.end(resolve));
+        }
+
+        if (!result.ok && !result.files) {
+          err(s.red(`ql: the generation stopped at ${result.stage}: ${result.reason}`));
+          err(s.dim(`  nothing was written; log: ${logFile}`));
+          throw new Exit(result.stage === 'analysis' ? EXIT.usage : EXIT.failed);
+        }
+        const appName = result.appName ?? 'app';
+        const projectDir = path.join(outDir, appName);
+        if (!opts.force && !(await isEmptyDir(projectDir))) {
+          err(
+            s.red(
+              `ql: ${projectDir} already exists and is not empty; pass --force to overwrite, or --out another directory`,
+            ),
+          );
+          throw new Exit(EXIT.usage);
+        }
+        const files = result.files as EmbeddedFile[];
+        await writeProject(projectDir, files);
+        const logDir = path.join(outDir, '.ql', 'logs');
+        await mkdir(logDir, { recursive: true });
+        await rename(logFile, path.join(logDir, logName)).catch(() =>
+          copyFile(logFile, path.join(logDir, logName)).then(() => rm(logFile)),
+        );
+        logFile = path.join(logDir, logName);
+        let capsuleFile: string | undefined;
+        if (result.ok) {
+          capsuleFile = path.join(outDir, result.capsule.fileName);
+          await writeFile(capsuleFile, result.capsule.archive);
+        }
+        const report = result.report!;
+        const where = path.relative(io.cwd, projectDir) || '.';
+        out('');
+        out(
+          `${s.bold(result.ok ? 'Generated' : 'Generated, but validation failed:')} ${appName} → ${where}/`,
+        );
+        out(
+          `  ${files.length} files · validation: ${report.summary.text} · ${((performance.now() - t0) / 1000).toFixed(1)}s`,
+        );
+        for (const line of formatFindings(report, s)) out(line);
+        if (result.ok && capsuleFile) {
+          out(
+            `  capsule: ${path.relative(io.cwd, capsuleFile)} (signed manifest ${result.capsule.manifestDigest.slice(0, 19)}…; check it with \`ql capsule verify\`)`,
+          );
+        }
+        out(s.dim(`  log: ${path.relative(io.cwd, logFile)}`));
+        if (!result.ok) throw new Exit(EXIT.failed);
+
+        if (opts.verify) {
+          out('');
+          out(s.bold('Checking the project as the quality gate does (npm ci, tsc, npm test):'));
+          const v = await verifyProject(projectDir);
+          for (const line of verifyLines(v, s)) out(line);
+          if (!v.ok) throw new Exit(EXIT.failed);
+        } else {
+          out('');
+          out(`Next: cd ${where} && npm ci && npm test`);
+        }
+      },
+    );
+
+  registerCapsuleCommands(program, {
+    out,
+    err,
+    env: io.env,
+    cwd: io.cwd,
+    style: s,
+    exit: (code) => {
+      throw new Exit(code);
+    },
+  });
+
+  return program;
+}
+
+/** Runs `ql` with `argv` (without node and script); resolves with the exit code. */
+export async function runCli(argv: readonly string[], io: Io): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof Exit) return e.code;
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    io.stderr.write(`ql: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT.failed;
+  }
+}
