@@ -1,8 +1,12 @@
 // The `ql` command run in-process with captured output, as a user runs it: analyze (text and
 // JSON), bad input, and a whole embedded generation written to disk.
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createGzip } from 'node:zlib';
+import { readCapsule } from '@quantumlayer/capsule';
+import { pack as tarPack } from 'tar-stream';
 import { runCli, type Io } from '../src/index.js';
 
 interface Captured extends Io {
@@ -213,4 +217,37 @@ describe('ql capsule (on the capsule generate wrote)', () => {
     expect(c.err.join('\n')).toMatch(/Tests: +\d+ passed, \d+ total/);
     expect(text).toMatch(/✓ \.\/run --test passed/);
   }, 300_000);
+
+  it('run refuses a hostile capsule before anything is written or run', async () => {
+    // The real capsule's entries plus one that climbs out of the unpack directory.
+    const escape = path.join(dir, 'escaped.txt');
+    const { entries } = await readCapsule(new Uint8Array(await readFile(capsuleFile)));
+    const pack = tarPack();
+    const chunks: Buffer[] = [];
+    const gz = createGzip();
+    gz.on('data', (c: Buffer) => chunks.push(c));
+    const done = new Promise((resolve) => gz.on('end', resolve));
+    pack.pipe(gz);
+    const names = [...entries.keys(), `../../..${escape}`].sort();
+    for (const name of names) {
+      const entry = entries.get(name);
+      pack.entry(
+        { name, mode: entry?.mode ?? 0o644, mtime: new Date(0) },
+        Buffer.from(entry?.data ?? 'pwned'),
+      );
+    }
+    pack.finalize();
+    await done;
+    const hostile = path.join(dir, 'hostile.qlc');
+    await writeFile(hostile, Buffer.concat(chunks));
+
+    const c = io(dir);
+    expect(await runCli(['capsule', 'run', '--test', hostile], c)).toBe(1);
+    expect(c.err.join('\n')).toMatch(/✗ \[archive\] .*unsafe-path: .*parent-directory segment/);
+    expect(c.err.join('\n')).toMatch(/does not verify; nothing was run/);
+    expect(existsSync(escape)).toBe(false);
+    const v = io(dir);
+    expect(await runCli(['capsule', 'verify', hostile], v)).toBe(1);
+    expect(v.out.join('')).toMatch(/unsafe-path/);
+  });
 });
