@@ -38,6 +38,10 @@ typecheck: install
 
 services:
 	scripts/dev/ensure-services.sh
+	@# qtest's sandbox tests run untrusted commands under bubblewrap (GNU time reports their usage).
+	@command -v bwrap >/dev/null && test -x /usr/bin/time || \
+		(echo "installing bubblewrap and time from Debian"; apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap time >/dev/null)
 
 test-unit: install
 	$(PNPM) run test:unit

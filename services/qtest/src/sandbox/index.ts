@@ -1,0 +1,17 @@
+export {
+  DEFAULT_LIMITS,
+  sandboxLimitsSchema,
+  type RunSandboxedOptions,
+  type SandboxLimits,
+  type SandboxResult,
+  type StoppedBy,
+} from './limits.js';
+export { SandboxUnavailableError } from './errors.js';
+export {
+  installStep,
+  runSandboxed,
+  sandboxAvailable,
+  SANDBOX_WORKDIR,
+  type InstallStepOptions,
+} from './runner.js';
+export { extractRusage, inferStop } from './detect.js';
