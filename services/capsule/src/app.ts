@@ -2,11 +2,9 @@ import { CapsuleService, CodeValidatedSchema } from '@quantumlayer/contracts';
 import {
   createServiceRuntime,
   deadLetterStream,
-  deadLetterSubject,
   domainStream,
+  eventConsumer,
   loadConfig,
-  streamFor,
-  subjectFor,
   type ServicePorts,
   type ServiceRuntime,
 } from '@quantumlayer/kit';
@@ -74,17 +72,13 @@ export async function createCapsuleApp(ports: CapsulePorts = {}): Promise<Capsul
     async start() {
       const bound = await runtime.start();
       await runtime.subscribe(
-        {
-          stream: streamFor('generation'),
+        eventConsumer({
+          service: SERVICE_NAME,
           durable: BUILD_CONSUMER,
-          filterSubject: subjectFor(CodeValidatedSchema),
-          maxDeliver: 5,
-          ackWaitMs: 60_000,
+          schema: CodeValidatedSchema,
           maxInFlight: config.QL_CAPSULE_CONCURRENCY,
-          deadLetterSubject: deadLetterSubject(SERVICE_NAME),
-          backoff: { initialMs: 1_000, maxMs: 30_000 },
-          stopTimeoutMs: Math.floor(config.QL_SHUTDOWN_TIMEOUT_MS / 2),
-        },
+          shutdownTimeoutMs: config.QL_SHUTDOWN_TIMEOUT_MS,
+        }),
         onCodeValidated({
           capsules,
           inbox: runtime.inbox,

@@ -7,12 +7,9 @@ import {
 import {
   createServiceRuntime,
   deadLetterStream,
-  deadLetterSubject,
   domainStream,
+  eventConsumer,
   loadConfig,
-  streamFor,
-  subjectFor,
-  type ConsumerSpec,
   type ServicePorts,
   type ServiceRuntime,
 } from '@quantumlayer/kit';
@@ -106,18 +103,14 @@ export async function createCodegenApp(ports: CodegenPorts = {}): Promise<Codege
     relay: runtime.relay,
     logger: runtime.logger,
   };
-  const consumer = (durable: string, schema: DescMessage): ConsumerSpec => ({
-    stream: streamFor('generation'),
-    durable,
-    filterSubject: subjectFor(schema),
-    maxDeliver: 5,
-    // Handlers that run long extend their delivery (see keepAlive); this bounds a crashed one.
-    ackWaitMs: 60_000,
-    maxInFlight: config.QL_CODEGEN_CONCURRENCY,
-    deadLetterSubject: deadLetterSubject(SERVICE_NAME),
-    backoff: { initialMs: 1_000, maxMs: 30_000 },
-    stopTimeoutMs: Math.floor(config.QL_SHUTDOWN_TIMEOUT_MS / 2),
-  });
+  const consumer = (durable: string, schema: DescMessage) =>
+    eventConsumer({
+      service: SERVICE_NAME,
+      durable,
+      schema,
+      maxInFlight: config.QL_CODEGEN_CONCURRENCY,
+      shutdownTimeoutMs: config.QL_SHUTDOWN_TIMEOUT_MS,
+    });
 
   return {
     runtime,

@@ -20,6 +20,7 @@ export {
   deadLetterSubject,
   domainOf,
   domainStream,
+  eventConsumer,
   snakeCase,
   streamFor,
   subjectFor,

@@ -1,5 +1,5 @@
 import type { DescMessage } from '@bufbuild/protobuf';
-import type { StreamSpec } from './types.js';
+import type { ConsumerSpec, StreamSpec } from './types.js';
 
 const TYPE_NAME = /^quantumlayer\.([a-z][a-z0-9_]*)\.(v[0-9]+)\.([A-Z][A-Za-z0-9]*)$/;
 
@@ -68,6 +68,35 @@ export function deadLetterStream(limits: Omit<StreamSpec, 'name' | 'subjects'> =
 
 export function deadLetterSubject(service: string): string {
   return `ql.dlq.${service}`;
+}
+
+/**
+ * The durable consumer a service runs for one event type, with the platform's defaults: the
+ * event's domain stream, bounded redelivery with backoff, then `ql.dlq.<service>`; shutdown waits
+ * up to half the service's shutdown budget for handlers in flight.
+ */
+export function eventConsumer(options: {
+  service: string;
+  /** `<service>-<purpose>`, e.g. `codegen-analyze`. */
+  durable: string;
+  schema: Pick<DescMessage, 'typeName'>;
+  maxInFlight: number;
+  shutdownTimeoutMs: number;
+  maxDeliver?: number;
+  ackWaitMs?: number;
+}): ConsumerSpec {
+  return {
+    stream: streamFor(domainOf(options.schema)),
+    durable: options.durable,
+    filterSubject: subjectFor(options.schema),
+    maxDeliver: options.maxDeliver ?? 5,
+    // Handlers that run long extend their delivery; this bounds a crashed one.
+    ackWaitMs: options.ackWaitMs ?? 60_000,
+    maxInFlight: options.maxInFlight,
+    deadLetterSubject: deadLetterSubject(options.service),
+    backoff: { initialMs: 1_000, maxMs: 30_000 },
+    stopTimeoutMs: Math.floor(options.shutdownTimeoutMs / 2),
+  };
 }
 
 const NAMESPACE = /^[a-z][a-z0-9_]{0,39}$/;

@@ -1,9 +1,8 @@
-import { CodeDraftedSchema, GenerationStage } from '@quantumlayer/contracts';
+import { CodeDraftedSchema } from '@quantumlayer/contracts';
 import { decodeEvent, type EventHandler } from '@quantumlayer/kit';
 import { CodegenInputError } from '../../codegen.js';
-import { inputFailure } from '../../errors.js';
-import { generationFailed, validationResult } from '../publisher.js';
-import { commit, keepAlive, subjectOf, type HandlerDeps } from './shared.js';
+import { validationResult } from '../publisher.js';
+import { commit, keepAlive, rejectGeneration, subjectOf, type HandlerDeps } from './shared.js';
 
 export const VALIDATE_CONSUMER = 'codegen-validate';
 
@@ -66,30 +65,12 @@ export function onCodeDrafted(deps: HandlerDeps): EventHandler {
           'code validated',
         );
     } catch (err) {
-      const failure = inputFailure(err);
-      if (!failure) throw err;
-      const durationMs = performance.now() - started;
-      await commit(
-        deps,
-        VALIDATE_CONSUMER,
-        event,
-        {
-          ...s,
-          stage: 'validation',
-          attempt: msg.attempt,
-          outcome: 'failed',
-          detail: failure.message,
-          durationMs,
-        },
-        generationFailed(s, {
-          stage: GenerationStage.VALIDATION,
-          reason: failure.message,
-          errorCode: failure.code,
-          retriable: false,
-          attempts: msg.attempt,
-          durationMs,
-        }),
-      );
+      const failure = await rejectGeneration(deps, VALIDATE_CONSUMER, event, err, {
+        subject: s,
+        stage: 'validation',
+        attempt: msg.attempt,
+        startedMs: started,
+      });
       log.warn({ code: failure.code, reason: failure.message }, 'file set could not be validated');
     }
   };

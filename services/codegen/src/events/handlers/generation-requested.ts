@@ -1,8 +1,7 @@
-import { GenerationRequestedSchema, GenerationStage } from '@quantumlayer/contracts';
+import { GenerationRequestedSchema } from '@quantumlayer/contracts';
 import { decodeEvent, type EventHandler } from '@quantumlayer/kit';
-import { inputFailure } from '../../errors.js';
-import { generationFailed, requirementsAnalyzed } from '../publisher.js';
-import { commit, subjectOf, type HandlerDeps } from './shared.js';
+import { requirementsAnalyzed } from '../publisher.js';
+import { commit, rejectGeneration, subjectOf, type HandlerDeps } from './shared.js';
 
 export const ANALYZE_CONSUMER = 'codegen-analyze';
 
@@ -50,30 +49,12 @@ export function onGenerationRequested(deps: HandlerDeps): EventHandler {
           'requirements analyzed',
         );
     } catch (err) {
-      const failure = inputFailure(err);
-      if (!failure) throw err; // infrastructure: redelivered with backoff
-      const durationMs = performance.now() - started;
-      await commit(
-        deps,
-        ANALYZE_CONSUMER,
-        event,
-        {
-          ...s,
-          stage: 'analysis',
-          attempt: 0,
-          outcome: 'failed',
-          detail: failure.message,
-          durationMs,
-        },
-        generationFailed(s, {
-          stage: GenerationStage.ANALYSIS,
-          reason: failure.message,
-          errorCode: failure.code,
-          retriable: false,
-          attempts: 0,
-          durationMs,
-        }),
-      );
+      const failure = await rejectGeneration(deps, ANALYZE_CONSUMER, event, err, {
+        subject: s,
+        stage: 'analysis',
+        attempt: 0,
+        startedMs: started,
+      });
       log.info({ code: failure.code }, 'generation rejected at analysis');
     }
   };

@@ -1,13 +1,8 @@
-import {
-  GenerationMode,
-  GenerationStage,
-  RequirementsAnalyzedSchema,
-} from '@quantumlayer/contracts';
+import { GenerationMode, RequirementsAnalyzedSchema } from '@quantumlayer/contracts';
 import { decodeEvent, type EventHandler } from '@quantumlayer/kit';
 import { CodegenInputError } from '../../codegen.js';
-import { inputFailure } from '../../errors.js';
-import { codeDrafted, generationFailed } from '../publisher.js';
-import { commit, keepAlive, subjectOf, type HandlerDeps } from './shared.js';
+import { codeDrafted } from '../publisher.js';
+import { commit, keepAlive, rejectGeneration, subjectOf, type HandlerDeps } from './shared.js';
 
 export const DRAFT_CONSUMER = 'codegen-draft';
 
@@ -73,30 +68,12 @@ export function onRequirementsAnalyzed(deps: HandlerDeps): EventHandler {
           'code drafted from templates',
         );
     } catch (err) {
-      const failure = inputFailure(err);
-      if (!failure) throw err;
-      const durationMs = performance.now() - started;
-      await commit(
-        deps,
-        DRAFT_CONSUMER,
-        event,
-        {
-          ...s,
-          stage: 'drafting',
-          attempt: 1,
-          outcome: 'failed',
-          detail: failure.message,
-          durationMs,
-        },
-        generationFailed(s, {
-          stage: GenerationStage.DRAFTING,
-          reason: failure.message,
-          errorCode: failure.code,
-          retriable: false,
-          attempts: 1,
-          durationMs,
-        }),
-      );
+      const failure = await rejectGeneration(deps, DRAFT_CONSUMER, event, err, {
+        subject: s,
+        stage: 'drafting',
+        attempt: 1,
+        startedMs: started,
+      });
       log.warn({ code: failure.code, reason: failure.message }, 'blueprint drafting failed');
     }
   };

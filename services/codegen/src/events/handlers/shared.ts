@@ -8,7 +8,10 @@ import type {
 } from '@quantumlayer/kit';
 import { enqueue, TerminalError } from '@quantumlayer/kit';
 import type { Codegen } from '../../codegen.js';
-import { recordRun, type RunRow } from '../../store/runs.js';
+import { GenerationStage } from '@quantumlayer/contracts';
+import { inputFailure, type InputFailure } from '../../errors.js';
+import { recordRun, type RunRow, type RunStage } from '../../store/runs.js';
+import { generationFailed } from '../publisher.js';
 
 export interface HandlerDeps {
   codegen: Codegen;
@@ -67,3 +70,53 @@ export function subjectOf(
 }
 
 export type { EventHandler };
+
+const STAGES: Record<RunStage, GenerationStage> = {
+  analysis: GenerationStage.ANALYSIS,
+  drafting: GenerationStage.DRAFTING,
+  validation: GenerationStage.VALIDATION,
+};
+
+/**
+ * The caller's input cannot be used (an input error, see errors.ts): records the failed stage
+ * and publishes GenerationFailed (not retriable) instead of redelivering the event forever.
+ * Any other error is rethrown, so the event is redelivered with backoff.
+ */
+export async function rejectGeneration(
+  deps: HandlerDeps,
+  consumer: string,
+  event: DeliveredEvent,
+  err: unknown,
+  at: {
+    subject: { generationId: string; tenantId: string };
+    stage: RunStage;
+    attempt: number;
+    startedMs: number;
+  },
+): Promise<InputFailure> {
+  const failure = inputFailure(err);
+  if (!failure) throw err;
+  const durationMs = performance.now() - at.startedMs;
+  await commit(
+    deps,
+    consumer,
+    event,
+    {
+      ...at.subject,
+      stage: at.stage,
+      attempt: at.attempt,
+      outcome: 'failed',
+      detail: failure.message,
+      durationMs,
+    },
+    generationFailed(at.subject, {
+      stage: STAGES[at.stage],
+      reason: failure.message,
+      errorCode: failure.code,
+      retriable: false,
+      attempts: at.attempt,
+      durationMs,
+    }),
+  );
+  return failure;
+}
