@@ -23,7 +23,7 @@ import {
 } from './limits.js';
 
 /** Where the project directory appears inside the sandbox. */
-export const SANDBOX_WORKDIR = '/work';
+export const SANDBOX_WORKDIR = '/project';
 const DEFAULT_MAX_OUTPUT = 4 * 1024 * 1024;
 /** After the runner's SIGKILL of the command, how long until it kills the whole sandbox. */
 const KILL_GRACE_MS = 1000;

@@ -18,6 +18,7 @@ import {
   installStep,
   runSandboxed,
   sandboxAvailable,
+  SANDBOX_WORKDIR,
   SandboxUnavailableError,
 } from '../../src/sandbox/index.js';
 
@@ -58,7 +59,7 @@ Promise.all(targets.map(([host, port]) => new Promise((resolve) => {
   s.on('error', (e) => resolve(host + ':' + e.code));
 }))).then((r) => console.log(JSON.stringify(r)));`;
 
-test('a normal command runs in /work with its output and exit code', async () => {
+test('a normal command runs in the sandbox work dir with its output and exit code', async () => {
   writeFileSync(join(work, 'input.txt'), 'hello from the host\n');
   const r = await runSandboxed({
     command: 'sh',
@@ -69,7 +70,7 @@ test('a normal command runs in /work with its output and exit code', async () =>
   });
   expect(r.exitCode).toBe(7);
   expect(r.signal).toBeNull();
-  expect(r.stdout).toBe('hello from the host\n/work\ntrue bar\n');
+  expect(r.stdout).toBe(`hello from the host\n${SANDBOX_WORKDIR}\ntrue bar\n`);
   expect(r.stderr).toBe('oops\n');
   expect(r.stoppedBy).toBeUndefined();
   expect(r.wallMs).toBeGreaterThan(0);
@@ -291,7 +292,7 @@ describe('install step', () => {
       JSON.stringify({
         name: 'ql-dep',
         version: '1.0.0',
-        scripts: { postinstall: 'echo ran > /work/DEP_POSTINSTALL_RAN' },
+        scripts: { postinstall: `echo ran > ${SANDBOX_WORKDIR}/DEP_POSTINSTALL_RAN` },
       }),
     );
     writeFileSync(join(src, 'package', 'index.js'), 'module.exports = 42;\n');
@@ -315,7 +316,7 @@ describe('install step', () => {
       name: 'app',
       version: '1.0.0',
       dependencies: { 'ql-dep': '1.0.0' },
-      scripts: { preinstall: 'echo ran > /work/ROOT_PREINSTALL_RAN' },
+      scripts: { preinstall: `echo ran > ${SANDBOX_WORKDIR}/ROOT_PREINSTALL_RAN` },
     };
     writeFileSync(join(dir, 'package.json'), JSON.stringify(root));
     writeFileSync(
