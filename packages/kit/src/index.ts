@@ -11,6 +11,7 @@ export {
   preparePgliteDataDir,
 } from './db/pglite-template.js';
 export * from './blobs/index.js';
+export * from './tenancy.js';
 export * from './redis.js';
 export * from './rpc/index.js';
 export * from './bus/index.js';

@@ -1,7 +1,7 @@
 // The capsule service's operations over the blob store and its table: what the gRPC handlers and
 // the CodeValidated handler both call. The format itself is src/domain (pure).
 import type { BlobStore, Database } from '@quantumlayer/kit';
-import { BlobNotFoundError } from '@quantumlayer/kit';
+import { BlobNotFoundError, TenantIdSchema } from '@quantumlayer/kit';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
@@ -82,9 +82,6 @@ const PackageJson = z.object({
   scripts: z.record(z.string(), z.string()).default({}),
 });
 
-const TENANT = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be 1-128 letters, digits, _ . - (required)');
 const BLOB_KEY = /^sha256:[0-9a-f]{64}$/;
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
@@ -119,7 +116,7 @@ export class Capsules {
   constructor(private readonly o: CapsulesOptions) {}
 
   tenant(tenantId: string): string {
-    const r = TENANT.safeParse(tenantId);
+    const r = TenantIdSchema.safeParse(tenantId);
     if (!r.success) throw new CapsuleRequestError('tenant_id', r.error.issues[0]!.message);
     return r.data;
   }

@@ -2,8 +2,8 @@
 // handlers both call. The pure work is in domain/, blueprint/, templates/ and validators/; this
 // layer adds input limits, tenancy and storage (every artifact is a content-addressed blob).
 import type { BlobRef as KitBlobRef, BlobStore } from '@quantumlayer/kit';
-import { BlobNotFoundError } from '@quantumlayer/kit';
-import { z } from 'zod';
+import { BlobNotFoundError, TenantIdSchema } from '@quantumlayer/kit';
+import type { z } from 'zod';
 import { buildBlueprint } from './blueprint/index.js';
 import type {
   Blueprint,
@@ -80,10 +80,6 @@ export interface CodegenOptions {
   registries?: RegistryClients;
 }
 
-const TENANT = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be 1-128 letters, digits, _ . - (required)');
-
 const BLOB_KEY = /^sha256:[0-9a-f]{64}$/;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -104,7 +100,7 @@ export class Codegen {
   constructor(private readonly o: CodegenOptions) {}
 
   tenant(tenantId: string): string {
-    const r = TENANT.safeParse(tenantId);
+    const r = TenantIdSchema.safeParse(tenantId);
     if (!r.success) throw new CodegenInputError('tenant_id', r.error.issues[0]!.message);
     return r.data;
   }

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { isTenantId, TENANT_ID_RULE } from '../tenancy.js';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Database, Migration } from '../db/index.js';
@@ -44,7 +45,6 @@ export class BlobIntegrityError extends Error {
 }
 
 const KEY = /^sha256:[0-9a-f]{64}$/;
-const TENANT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const DEFAULT_MEDIA_TYPE = 'application/octet-stream';
 
 export function blobKeyOf(data: Uint8Array): BlobKey {
@@ -58,8 +58,8 @@ export function parseBlobKey(key: string): BlobKey {
 }
 
 function checkTenant(tenantId: string): string {
-  if (!TENANT.test(tenantId) || tenantId.includes('..')) {
-    throw new Error(`tenant id "${tenantId}": must be 1-128 letters, digits, '_', '-' or '.'`);
+  if (!isTenantId(tenantId)) {
+    throw new Error(`tenant id "${tenantId}": ${TENANT_ID_RULE}`);
   }
   return tenantId;
 }

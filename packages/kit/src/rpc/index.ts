@@ -24,6 +24,7 @@ export {
 } from './errors.js';
 export type { RpcErrorOptions } from './errors.js';
 export { Metadata, bearerToken, toMetadata } from './metadata.js';
+export { callerTenant } from './tenant.js';
 export type { MetadataInit } from './metadata.js';
 export {
   TRACER_NAME,

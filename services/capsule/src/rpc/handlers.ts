@@ -5,11 +5,10 @@ import {
   type Capsule as CapsuleMessage,
   type CapsuleService,
 } from '@quantumlayer/contracts';
-import type { HandlerContext, ServiceImpl } from '@quantumlayer/kit';
+import { callerTenant, type Database, type ServiceImpl } from '@quantumlayer/kit';
 import { CapsuleRequestError, type Capsules } from '../capsules.js';
 import { CAPSULE_MEDIA_TYPE } from '../domain/index.js';
 import { listCapsules, type CapsuleRecord } from '../store/capsules.js';
-import type { Database } from '@quantumlayer/kit';
 import { MANIFEST_MEDIA_TYPE, SBOM_MEDIA_TYPE } from '../capsules.js';
 
 export function toCapsuleMessage(r: CapsuleRecord): CapsuleMessage {
@@ -35,15 +34,6 @@ export function toCapsuleMessage(r: CapsuleRecord): CapsuleMessage {
     fileCount: r.fileCount,
     createdAt: timestampFromDate(r.createdAt),
   };
-}
-
-/** The caller's tenant: the authenticated principal's when there is one, else the request's. */
-function tenantOf(capsules: Capsules, requested: string, ctx: HandlerContext): string {
-  const principal = ctx.principal?.tenantId;
-  if (principal && requested && requested !== principal) {
-    throw new CapsuleRequestError('tenant_id', `must be the caller's own tenant "${principal}"`);
-  }
-  return capsules.tenant(principal ?? requested);
 }
 
 const PAGE_DEFAULT = 20;
@@ -75,7 +65,7 @@ export function capsuleServiceImpl(
 ): ServiceImpl<typeof CapsuleService> {
   return {
     async build(req, ctx) {
-      const tenant = tenantOf(capsules, req.tenantId, ctx);
+      const tenant = callerTenant(ctx, req.tenantId);
       if (!req.fileSet?.key)
         throw new CapsuleRequestError('file_set', 'is required (a FileSet blob reference)');
       const { record } = await capsules.build(tenant, {
@@ -95,7 +85,7 @@ export function capsuleServiceImpl(
     },
 
     async verify(req, ctx) {
-      const tenant = tenantOf(capsules, req.tenantId, ctx);
+      const tenant = callerTenant(ctx, req.tenantId);
       const source = req.source;
       if (source.case === undefined)
         throw new CapsuleRequestError('source', 'give capsule_id or archive');
@@ -116,13 +106,13 @@ export function capsuleServiceImpl(
     },
 
     async get(req, ctx) {
-      const tenant = tenantOf(capsules, req.tenantId, ctx);
+      const tenant = callerTenant(ctx, req.tenantId);
       const { record, manifest } = await capsules.get(tenant, req.capsuleId);
       return { capsule: toCapsuleMessage(record), manifestJson: manifest };
     },
 
     async list(req, ctx) {
-      const tenant = tenantOf(capsules, req.tenantId, ctx);
+      const tenant = callerTenant(ctx, req.tenantId);
       if (req.pageSize < 0 || req.pageSize > PAGE_MAX)
         throw new CapsuleRequestError(
           'page_size',

@@ -7,7 +7,7 @@ import {
   ValidationReportSchema as ReportProto,
   type CodegenService,
 } from '@quantumlayer/contracts';
-import type { HandlerContext, ServiceImpl } from '@quantumlayer/kit';
+import { callerTenant, type ServiceImpl } from '@quantumlayer/kit';
 import { CodegenInputError, type Codegen } from '../codegen.js';
 import { blobRef } from '../events/publisher.js';
 import { CHECK_NAMES, type CheckName, type Severity } from '../validators/index.js';
@@ -20,15 +20,6 @@ const SEVERITY: Partial<Record<SeverityProto, Severity>> = {
   [SeverityProto.HIGH]: 'high',
   [SeverityProto.CRITICAL]: 'critical',
 };
-
-/** The caller's tenant: the authenticated principal's when there is one, else the request's. */
-function tenantOf(codegen: Codegen, requested: string, ctx: HandlerContext): string {
-  const principal = ctx.principal?.tenantId;
-  if (principal && requested && requested !== principal) {
-    throw new CodegenInputError('tenant_id', `must be the caller's own tenant "${principal}"`);
-  }
-  return codegen.tenant(principal ?? requested);
-}
 
 function checksOf(names: readonly string[]): CheckName[] {
   return names.map((name, i) => {
@@ -46,7 +37,7 @@ function checksOf(names: readonly string[]): CheckName[] {
 export function codegenServiceImpl(codegen: Codegen): ServiceImpl<typeof CodegenService> {
   return {
     async analyze(req, ctx) {
-      tenantOf(codegen, req.tenantId, ctx);
+      callerTenant(ctx, req.tenantId);
       const a = codegen.analyze(req.description, req.stack ? { stack: req.stack } : {});
       return {
         requirements: artifactToProto(RequirementsProto, a.requirements),
@@ -56,7 +47,7 @@ export function codegenServiceImpl(codegen: Codegen): ServiceImpl<typeof Codegen
     },
 
     async render(req, ctx) {
-      const tenant = tenantOf(codegen, req.tenantId, ctx);
+      const tenant = callerTenant(ctx, req.tenantId);
       if (!req.requirements) throw new CodegenInputError('requirements', 'is required');
       const r = await codegen.render(
         tenant,
@@ -75,7 +66,7 @@ export function codegenServiceImpl(codegen: Codegen): ServiceImpl<typeof Codegen
     },
 
     async validate(req, ctx) {
-      const tenant = tenantOf(codegen, req.tenantId, ctx);
+      const tenant = callerTenant(ctx, req.tenantId);
       if (!req.fileSet?.key)
         throw new CodegenInputError('file_set', 'is required (a FileSet blob reference)');
       const failOn = SEVERITY[req.failOn];
