@@ -2,13 +2,10 @@
 // the CodeValidated handler both call. The format itself is src/domain (pure).
 import type { BlobStore, Database } from '@quantumlayer/kit';
 import { BlobNotFoundError, TenantIdSchema } from '@quantumlayer/kit';
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   buildCapsule,
   CAPSULE_MEDIA_TYPE,
-  readCapsule,
-  SBOM_PATH,
   verifyCapsule,
   type CapsuleInput,
   type Signer,
@@ -222,12 +219,10 @@ export class Capsules {
         : {}),
     };
     const built = await buildCapsule(capsuleInput, this.o.signer);
-    const read = await readCapsule(built.archive);
-    const sbom = read.entries.get(SBOM_PATH)!.data;
     const [archiveRef, manifestRef, sbomRef] = await Promise.all([
       this.o.blobs.put(tenantId, built.archive, { mediaType: CAPSULE_MEDIA_TYPE }),
       this.o.blobs.put(tenantId, built.manifestBytes, { mediaType: MANIFEST_MEDIA_TYPE }),
-      this.o.blobs.put(tenantId, sbom, { mediaType: SBOM_MEDIA_TYPE }),
+      this.o.blobs.put(tenantId, built.sbom, { mediaType: SBOM_MEDIA_TYPE }),
     ]);
     return {
       tenantId,
@@ -263,7 +258,7 @@ export class Capsules {
   async verify(
     tenantId: string,
     source: { capsuleId: string } | { archive: Uint8Array },
-  ): Promise<VerifyResult & { manifestDigest?: string }> {
+  ): Promise<VerifyResult> {
     let archive: Uint8Array;
     if ('capsuleId' in source) {
       const { record } = await this.get(tenantId, source.capsuleId);
@@ -274,16 +269,7 @@ export class Capsules {
         throw new CapsuleRequestError('archive', `must be at most ${MAX_VERIFY_BYTES} bytes`);
       archive = source.archive;
     }
-    const result = await verifyCapsule(archive, { trustedKeys: this.o.trusted });
-    if (!result.manifest) return result;
-    // The capsule's identity is the digest of capsule.json as stored.
-    const read = await readCapsule(archive).catch(() => undefined);
-    return read
-      ? {
-          ...result,
-          manifestDigest: `sha256:${createHash('sha256').update(read.manifestBytes).digest('hex')}`,
-        }
-      : result;
+    return verifyCapsule(archive, { trustedKeys: this.o.trusted });
   }
 
   signingKeyId(): string {

@@ -41,6 +41,8 @@ export interface BuiltCapsule {
   manifestDigest: string;
   /** "<app>-<version>.qlc" */
   fileName: string;
+  /** Exactly the bytes of sbom.cdx.json inside the archive. */
+  sbom: Uint8Array;
 }
 
 function roundUsd(value: number): number {
@@ -206,5 +208,6 @@ export async function buildCapsule(input: CapsuleInput, signer: Signer): Promise
     manifestBytes,
     manifestDigest: `sha256:${sha256Hex(manifestBytes)}`,
     fileName: `${spec.app.name}-${spec.app.version}${CAPSULE_FILE_EXTENSION}`,
+    sbom,
   };
 }
