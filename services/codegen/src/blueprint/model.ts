@@ -704,65 +704,18 @@ function buildRoutes(
     const P = e.typeName;
     const Ps = pascalCase(e.plural);
     const op = e.operations;
-    if (op.list) {
-      routes.push({
-        kind: 'list',
-        method: 'GET',
-        path: base,
-        operationId: `list${Ps}`,
-        summary: `List ${e.humanPlural}`,
-        tag,
-        entity: e.name,
-        access: op.list,
-      });
-    }
-    if (op.create) {
-      routes.push({
-        kind: 'create',
-        method: 'POST',
-        path: base,
-        operationId: `create${P}`,
-        summary: `Create ${withArticle(e.human)}`,
-        tag,
-        entity: e.name,
-        access: op.create,
-      });
-    }
-    if (op.read) {
-      routes.push({
-        kind: 'read',
-        method: 'GET',
-        path: item,
-        operationId: `get${P}`,
-        summary: `Get ${withArticle(e.human)}`,
-        tag,
-        entity: e.name,
-        access: op.read,
-      });
-    }
-    if (op.update && updatableProperties(e) > 0) {
-      routes.push({
-        kind: 'update',
-        method: 'PATCH',
-        path: item,
-        operationId: `update${P}`,
-        summary: `Change ${withArticle(e.human)}`,
-        tag,
-        entity: e.name,
-        access: op.update,
-      });
-    }
-    if (op.delete) {
-      routes.push({
-        kind: 'delete',
-        method: 'DELETE',
-        path: item,
-        operationId: `delete${P}`,
-        summary: `Delete ${withArticle(e.human)}`,
-        tag,
-        entity: e.name,
-        access: op.delete,
-      });
+    // The CRUD routes, in the order the API lists them; update only when something is updatable.
+    const crud: [RouteModel['kind'] & keyof typeof op, HttpMethod, string, string, string][] = [
+      ['list', 'GET', base, `list${Ps}`, `List ${e.humanPlural}`],
+      ['create', 'POST', base, `create${P}`, `Create ${withArticle(e.human)}`],
+      ['read', 'GET', item, `get${P}`, `Get ${withArticle(e.human)}`],
+      ['update', 'PATCH', item, `update${P}`, `Change ${withArticle(e.human)}`],
+      ['delete', 'DELETE', item, `delete${P}`, `Delete ${withArticle(e.human)}`],
+    ];
+    for (const [kind, method, path, operationId, summary] of crud) {
+      const access = op[kind];
+      if (!access || (kind === 'update' && updatableProperties(e) === 0)) continue;
+      routes.push({ kind, method, path, operationId, summary, tag, entity: e.name, access });
     }
     for (const a of e.actions) {
       routes.push(
