@@ -1,6 +1,6 @@
 // Embedded databases from a cached template: the first open builds the template, later ones copy
 // it; each copy is an independent database; a broken template is rebuilt.
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { openEmbeddedDatabase } from '../src/index.js';
@@ -49,4 +49,7 @@ it('rebuilds a template that does not open', async () => {
   const db = await openEmbeddedDatabase({ schema: 'svc', dataDir: path.join(root, 'd'), cacheDir });
   expect((await db.query<{ x: number }>('SELECT 1 AS x')).rows).toEqual([{ x: 1 }]);
   await db.close();
+  // …because the template was rebuilt, not because the corruption went unnoticed.
+  const control = await readFile(path.join(cacheDir, 'template', 'global', 'pg_control'), 'utf8');
+  expect(control).not.toBe('garbage');
 });

@@ -359,8 +359,12 @@ it('a bad setting stops the service before anything opens, naming the variable',
       env: { QL_CODEGEN_FAIL_ON: 'severe', QL_CODEGEN_NPM_REGISTRY_URL: 'ftp://x' },
     }),
   ).rejects.toThrow(ConfigError);
-  await createCodegenApp({ env: { QL_CODEGEN_FAIL_ON: 'severe' } }).catch((e: Error) => {
-    expect(e.message).toMatch(/QL_CODEGEN_FAIL_ON/);
-    expect(e.message).toMatch(/severe/);
-  });
+  // The error is awaited, so a call that did not fail would fail the test.
+  const err = await createCodegenApp({ env: { QL_CODEGEN_FAIL_ON: 'severe' } }).then(
+    () => new Error('expected a ConfigError, the app was built'),
+    (e: Error) => e,
+  );
+  expect(err).toBeInstanceOf(ConfigError);
+  expect(err.message).toMatch(/QL_CODEGEN_FAIL_ON/);
+  expect(err.message).toMatch(/severe/);
 });
