@@ -153,3 +153,21 @@ export function eventAttributes(
     traceparent: headers[HEADERS.traceparent],
   };
 }
+
+/**
+ * Runs `work` while restarting the delivery's ack-wait timer every `everyMs`, so a handler that
+ * needs longer than the consumer's ack wait (a render, a build) is not redelivered meanwhile; a
+ * crashed handler still is, once the timer is no longer restarted.
+ */
+export async function keepDeliveryAlive<T>(
+  event: Pick<DeliveredEvent, 'extend'>,
+  everyMs: number,
+  work: () => Promise<T>,
+): Promise<T> {
+  const timer = setInterval(() => event.extend(), everyMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -9,6 +9,7 @@ export {
   HEADERS,
   decodeEvent,
   eventHeaders,
+  keepDeliveryAlive,
   newEventId,
   toOutgoingEvent,
   type EventMeta,

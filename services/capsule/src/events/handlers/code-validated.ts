@@ -9,6 +9,7 @@ import {
 import {
   decodeEvent,
   enqueue,
+  keepDeliveryAlive,
   TerminalError,
   toOutgoingEvent,
   type EventHandler,
@@ -55,22 +56,25 @@ export function onCodeValidated(deps: HandlerDeps): EventHandler {
     const meta = { source: 'capsule', ceSubject: s.generationId, tenantId };
     const log = deps.logger.child({ generation: s.generationId, tenant: tenantId });
     const started = performance.now();
-    const timer = setInterval(() => event.extend(), 15_000);
     try {
-      if (!msg.fileset?.key) throw new TerminalError(`event ${event.id}: fileset is empty`);
-      const row = await deps.capsules.package(tenantId, {
-        generationId: msg.generationId,
-        fileSetKey: msg.fileset.key,
-        requirementsKey: msg.requirements?.key || undefined,
-        reportKey: msg.report?.key || undefined,
-        stack: msg.stack?.templateId ? msg.stack : undefined,
-        mode: msg.contributions.some((c) => c.model) ? 'agent' : 'blueprint',
-        contributions: msg.contributions.map((c) => ({
-          role: (AgentRole[c.role] ?? 'unspecified').toLowerCase(),
-          model: c.model,
-          provider: c.provider,
-        })),
-      });
+      const fileSetKey = msg.fileset?.key;
+      if (!fileSetKey) throw new TerminalError(`event ${event.id}: fileset is empty`);
+      // Reading the file set and building the archive can outlast the ack wait.
+      const row = await keepDeliveryAlive(event, 15_000, () =>
+        deps.capsules.package(tenantId, {
+          generationId: msg.generationId,
+          fileSetKey,
+          requirementsKey: msg.requirements?.key || undefined,
+          reportKey: msg.report?.key || undefined,
+          stack: msg.stack?.templateId ? msg.stack : undefined,
+          mode: msg.contributions.some((c) => c.model) ? 'agent' : 'blueprint',
+          contributions: msg.contributions.map((c) => ({
+            role: (AgentRole[c.role] ?? 'unspecified').toLowerCase(),
+            model: c.model,
+            provider: c.provider,
+          })),
+        }),
+      );
       const applied = await deps.inbox.process(BUILD_CONSUMER, event, async (tx) => {
         const { record } = await saveCapsule(tx, row);
         await enqueue(
@@ -119,8 +123,6 @@ export function onCodeValidated(deps: HandlerDeps): EventHandler {
       });
       if (applied) deps.relay.wake();
       log.warn({ code: failure.code, reason: failure.message }, 'capsule could not be built');
-    } finally {
-      clearInterval(timer);
     }
   };
 }

@@ -1,8 +1,8 @@
 import { CodeDraftedSchema } from '@quantumlayer/contracts';
-import { decodeEvent, type EventHandler } from '@quantumlayer/kit';
+import { decodeEvent, keepDeliveryAlive, type EventHandler } from '@quantumlayer/kit';
 import { CodegenInputError } from '../../codegen.js';
 import { validationResult } from '../publisher.js';
-import { commit, keepAlive, rejectGeneration, subjectOf, type HandlerDeps } from './shared.js';
+import { commit, rejectGeneration, subjectOf, type HandlerDeps } from './shared.js';
 
 export const VALIDATE_CONSUMER = 'codegen-validate';
 
@@ -23,7 +23,7 @@ export function onCodeDrafted(deps: HandlerDeps): EventHandler {
       const appName = msg.requirements?.key
         ? (await deps.codegen.readRequirements(s.tenantId, msg.requirements.key)).appName
         : '';
-      const v = await keepAlive(event, 15_000, () =>
+      const v = await keepDeliveryAlive(event, 15_000, () =>
         deps.codegen.validate(s.tenantId, fileset.key),
       );
       const durationMs = performance.now() - started;

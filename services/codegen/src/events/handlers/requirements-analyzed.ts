@@ -1,8 +1,8 @@
 import { GenerationMode, RequirementsAnalyzedSchema } from '@quantumlayer/contracts';
-import { decodeEvent, type EventHandler } from '@quantumlayer/kit';
+import { decodeEvent, keepDeliveryAlive, type EventHandler } from '@quantumlayer/kit';
 import { CodegenInputError } from '../../codegen.js';
 import { codeDrafted } from '../publisher.js';
-import { commit, keepAlive, rejectGeneration, subjectOf, type HandlerDeps } from './shared.js';
+import { commit, rejectGeneration, subjectOf, type HandlerDeps } from './shared.js';
 
 export const DRAFT_CONSUMER = 'codegen-draft';
 
@@ -31,7 +31,7 @@ export function onRequirementsAnalyzed(deps: HandlerDeps): EventHandler {
         deps.codegen.readBlueprint(s.tenantId, msg.blueprint.key),
       ]);
       // Lock-file generation can take a while the first time a dependency set is seen.
-      const r = await keepAlive(event, 15_000, () =>
+      const r = await keepDeliveryAlive(event, 15_000, () =>
         deps.codegen.render(s.tenantId, { requirements, blueprint }),
       );
       const durationMs = performance.now() - started;

@@ -20,20 +20,6 @@ export interface HandlerDeps {
   logger: Logger;
 }
 
-/** Keeps a long-running handler's delivery from being redelivered while it still works. */
-export async function keepAlive<T>(
-  event: DeliveredEvent,
-  everyMs: number,
-  work: () => Promise<T>,
-): Promise<T> {
-  const timer = setInterval(() => event.extend(), everyMs);
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
-}
-
 /**
  * Commits the stage's record and its event together with the inbox entry (so a redelivered
  * event changes nothing), then wakes the relay so the event leaves now rather than at its poll.
