@@ -20,5 +20,6 @@ export * from './gen/quantumlayer/codegen/v1/blueprint_pb.js';
 export * from './gen/quantumlayer/codegen/v1/fileset_pb.js';
 export * from './gen/quantumlayer/codegen/v1/codegen_pb.js';
 export * from './gen/quantumlayer/capsule/v1/capsule_pb.js';
+export * from './gen/quantumlayer/qtest/v1/qtest_pb.js';
 
 export * from './events.js';
