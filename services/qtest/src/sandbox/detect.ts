@@ -119,7 +119,7 @@ export function inferStop(input: InferInput): { stoppedBy?: StoppedBy; reason?: 
 function describe(kind: StoppedBy, limits: SandboxLimits): string {
   switch (kind) {
     case 'memory':
-      return `memory limit (${limits.memoryBytes} bytes of address space) reached`;
+      return `memory limit (${limits.memoryBytes} bytes of data) reached`;
     case 'processes':
       return `process limit (${limits.processes} tasks) reached`;
     case 'file-size':

@@ -1,6 +1,8 @@
 export {
   DEFAULT_LIMITS,
   sandboxLimitsSchema,
+  readOnlyBindSchema,
+  type ReadOnlyBind,
   type RunSandboxedOptions,
   type SandboxLimits,
   type SandboxResult,

@@ -6,7 +6,12 @@ export interface SandboxLimits {
   cpuSeconds: number;
   /** Wall-clock budget for the whole sandbox, enforced by the runner. */
   wallMs: number;
-  /** Address space per process (RLIMIT_AS). Node needs about 1 GiB of it just to start. */
+  /**
+   * Writable memory per process (RLIMIT_DATA: heap and private writable mappings). Not RLIMIT_AS:
+   * WebAssembly reserves ~10 GiB of address space per memory (guard regions, never touched), so an
+   * address-space cap breaks PGlite and any other WASM in a project's tests while capping nothing
+   * real.
+   */
   memoryBytes: number;
   /** Tasks (processes and threads) of the sandbox user (RLIMIT_NPROC). A node process uses ~7. */
   processes: number;
@@ -41,6 +46,20 @@ export const sandboxLimitsSchema = z
 /** Environment variable names we pass into the sandbox: portable shell names only. */
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a shell variable name');
 
+const absolutePath = z.string().startsWith('/', 'must be an absolute path');
+
+export const readOnlyBindSchema = z
+  .object({
+    source: absolutePath,
+    target: z
+      .string()
+      .min(1)
+      .refine((t) => !t.split('/').includes('..'), 'must not contain ".."')
+      .optional(),
+  })
+  .strict();
+export type ReadOnlyBind = z.infer<typeof readOnlyBindSchema>;
+
 export const runOptionsSchema = z
   .object({
     command: z.string().min(1),
@@ -51,6 +70,14 @@ export const runOptionsSchema = z
     limits: sandboxLimitsSchema.partial().optional(),
     signal: z.instanceof(AbortSignal).optional(),
     maxOutputBytes: positiveInt.optional(),
+    /**
+     * Host directories made visible read-only (toolchains outside /usr: pyenv, rustup, a maven
+     * repository, a shared node_modules). `target` defaults to the same path; a relative target
+     * is inside the project.
+     */
+    readOnlyBinds: z.array(readOnlyBindSchema).optional(),
+    /** Directories put in front of the sandbox's PATH (a bound toolchain's bin directory). */
+    extraPath: z.array(absolutePath).optional(),
   })
   .strict();
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, posix } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { extractRusage, inferStop, signalName, timeFormat } from './detect.js';
 import { SandboxUnavailableError } from './errors.js';
@@ -17,6 +17,7 @@ import {
 import {
   resolveLimits,
   runOptionsSchema,
+  type ReadOnlyBind,
   type RunSandboxedOptions,
   type SandboxLimits,
   type SandboxResult,
@@ -86,6 +87,7 @@ async function bwrapArgs(o: {
   network: boolean;
   root: boolean;
   env: Record<string, string>;
+  readOnlyBinds: ReadOnlyBind[];
 }): Promise<string[]> {
   const args: string[] = [];
   if (o.root) {
@@ -109,15 +111,42 @@ async function bwrapArgs(o: {
   for (const f of ETC_FILES) args.push('--ro-bind-try', f, f);
   args.push('--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--tmpfs', '/tmp');
   args.push('--bind', o.workDir, SANDBOX_WORKDIR, '--chdir', SANDBOX_WORKDIR);
+  // After the project bind, so a target inside the project is mounted over the copy.
+  for (const bind of o.readOnlyBinds) args.push(...readOnlyBindArgs(bind));
   args.push('--clearenv');
   for (const [k, v] of Object.entries(o.env)) args.push('--setenv', k, v);
   return args;
 }
 
-function baseEnv(): Record<string, string> {
+/**
+ * A read-only bind at its target. Parents outside the project are created 0755 first: bwrap
+ * would make them with the caller's umask, and the per-run uid must be able to walk through
+ * (e.g. /root/.pyenv/... where the host's /root is 0700; inside, /root is bwrap's own dir).
+ */
+function readOnlyBindArgs(bind: ReadOnlyBind): string[] {
+  const target = posix.normalize(
+    bind.target === undefined
+      ? bind.source
+      : isAbsolute(bind.target)
+        ? bind.target
+        : posix.join(SANDBOX_WORKDIR, bind.target),
+  );
+  const args: string[] = [];
+  if (target !== SANDBOX_WORKDIR && !target.startsWith(`${SANDBOX_WORKDIR}/`)) {
+    const parts = target.split('/').filter(Boolean);
+    for (let i = 1; i < parts.length; i++) {
+      args.push('--perms', '0755', '--dir', `/${parts.slice(0, i).join('/')}`);
+    }
+  }
+  args.push('--ro-bind', bind.source, target);
+  return args;
+}
+
+function baseEnv(extraPath: string[] = []): Record<string, string> {
   const nodeBin = dirname(process.execPath);
   const path = ['/usr/local/bin', '/usr/bin', '/bin'];
   if (!path.includes(nodeBin)) path.unshift(nodeBin);
+  path.unshift(...extraPath.filter((p) => !path.includes(p)));
   return { PATH: path.join(':'), HOME: '/tmp', TMPDIR: '/tmp', CI: 'true', LANG: 'C.UTF-8' };
 }
 
@@ -185,7 +214,7 @@ export async function runSandboxed(options: RunSandboxedOptions): Promise<Sandbo
   prefix.push(
     tools.prlimit,
     `--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 1}`,
-    `--as=${limits.memoryBytes}`,
+    `--data=${limits.memoryBytes}`,
     `--nproc=${nproc}`,
     `--nofile=${limits.openFiles}`,
     `--fsize=${limits.fileSizeBytes}`,
@@ -193,9 +222,15 @@ export async function runSandboxed(options: RunSandboxedOptions): Promise<Sandbo
     opts.command,
     ...opts.args,
   );
-  const env = { ...baseEnv(), ...opts.env };
+  const env = { ...baseEnv(opts.extraPath), ...opts.env };
   const args = [
-    ...(await bwrapArgs({ workDir: opts.workDir, network: opts.network ?? false, root, env })),
+    ...(await bwrapArgs({
+      workDir: opts.workDir,
+      network: opts.network ?? false,
+      root,
+      env,
+      readOnlyBinds: opts.readOnlyBinds ?? [],
+    })),
     '--',
     ...prefix,
   ];
@@ -342,6 +377,8 @@ export interface InstallStepOptions {
   limits?: Partial<SandboxLimits>;
   signal?: AbortSignal;
   maxOutputBytes?: number;
+  readOnlyBinds?: ReadOnlyBind[];
+  extraPath?: string[];
 }
 
 /**
@@ -358,5 +395,7 @@ export function installStep(opts: InstallStepOptions): Promise<SandboxResult> {
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.maxOutputBytes ? { maxOutputBytes: opts.maxOutputBytes } : {}),
+    ...(opts.readOnlyBinds ? { readOnlyBinds: opts.readOnlyBinds } : {}),
+    ...(opts.extraPath ? { extraPath: opts.extraPath } : {}),
   });
 }
