@@ -15,7 +15,7 @@ const common = {
   transform: { '^.+\\.(t|j)s$': swc },
   moduleNameMapper: {
     // Services that other workspace packages import (the CLI runs codegen in-process).
-    '^@quantumlayer/(codegen|capsule)$': '<rootDir>/services/$1/src/index.ts',
+    '^@quantumlayer/(codegen|capsule|qtest|router)$': '<rootDir>/services/$1/src/index.ts',
     '^@quantumlayer/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

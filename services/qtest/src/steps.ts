@@ -1,0 +1,98 @@
+// The steps before the tests, each in the sandbox: dependency install from the lock file (network
+// on for that step only, lifecycle scripts off) and build / type-check (network off).
+import { access, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { StepOutcome } from './domain/gate.js';
+import {
+  installStep,
+  runSandboxed,
+  type SandboxLimits,
+  type SandboxResult,
+} from './sandbox/index.js';
+
+export interface StepRecord extends StepOutcome {
+  command: string;
+  exitCode: number | null;
+  wallMs: number;
+  cpuMs: number;
+  maxRssBytes?: number;
+  stopReason?: string;
+  /** The end of the step's output when it failed, for the reader of the report. */
+  outputTail?: string;
+}
+
+export interface StepOptions {
+  limits?: Partial<SandboxLimits>;
+  signal?: AbortSignal;
+}
+
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
+
+const tail = (s: string, n = 4000) => (s.length > n ? `…${s.slice(-n)}` : s);
+
+export function stepRecord(name: string, command: string, r: SandboxResult): StepRecord {
+  const ok = r.exitCode === 0 && !r.stoppedBy;
+  return {
+    name,
+    ok,
+    command,
+    exitCode: r.exitCode,
+    wallMs: Math.round(r.wallMs),
+    cpuMs: Math.round(r.cpuUserMs + r.cpuSystemMs),
+    ...(r.maxRssBytes !== undefined ? { maxRssBytes: r.maxRssBytes } : {}),
+    ...(r.stoppedBy ? { stoppedBy: r.stoppedBy, stopReason: r.reason ?? '' } : {}),
+    ...(ok
+      ? {}
+      : {
+          detail: r.stoppedBy
+            ? (r.reason ?? r.stoppedBy)
+            : `${command} exited with ${r.exitCode ?? r.signal}`,
+          outputTail: tail(`${r.stdout}\n${r.stderr}`.trim()),
+        }),
+  };
+}
+
+interface PackageJson {
+  scripts?: Record<string, string>;
+}
+
+/** The build / type-check step of a Node project: `typecheck` if it has one, else `build`. */
+async function nodeBuildScript(dir: string): Promise<string | undefined> {
+  let pkg: PackageJson;
+  try {
+    pkg = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as PackageJson;
+  } catch {
+    return undefined;
+  }
+  return ['typecheck', 'build'].find((s) => pkg.scripts?.[s]);
+}
+
+/** `npm ci` when the project has a package-lock.json; undefined when it has nothing to install. */
+export async function installDependencies(
+  dir: string,
+  options: StepOptions,
+): Promise<StepRecord | undefined> {
+  if (!(await exists(path.join(dir, 'package-lock.json')))) return undefined;
+  const r = await installStep({ workDir: dir, ...options });
+  return stepRecord('install', 'npm ci --ignore-scripts', r);
+}
+
+/** The project's `typecheck` (else `build`) script; undefined when it has neither. */
+export async function buildProject(
+  dir: string,
+  options: StepOptions,
+): Promise<StepRecord | undefined> {
+  const script = await nodeBuildScript(dir);
+  if (!script) return undefined;
+  const r = await runSandboxed({
+    command: 'npm',
+    args: ['run', '--silent', script],
+    workDir: dir,
+    ...options,
+  });
+  return stepRecord('build', `npm run ${script}`, r);
+}
