@@ -38,10 +38,13 @@ typecheck: install
 
 services:
 	scripts/dev/ensure-services.sh
-	@# qtest's sandbox tests run untrusted commands under bubblewrap (GNU time reports their usage).
-	@command -v bwrap >/dev/null && test -x /usr/bin/time || \
-		(echo "installing bubblewrap and time from Debian"; apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap time >/dev/null)
+	@# qtest's sandbox tests run untrusted commands under bubblewrap (GNU time reports their usage);
+	@# its runner tests drive go test and pytest with coverage.py too.
+	@command -v bwrap >/dev/null && test -x /usr/bin/time && command -v go >/dev/null && \
+		test -x /usr/bin/python3 && /usr/bin/python3 -c 'import pytest, coverage' 2>/dev/null || \
+		(echo "installing bubblewrap, time, go and pytest with coverage from Debian"; apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap time golang-go \
+		python3-pytest python3-pytest-cov >/dev/null)
 
 test-unit: install
 	$(PNPM) run test:unit

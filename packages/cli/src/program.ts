@@ -16,6 +16,7 @@ import {
 import { createLogger } from '@quantumlayer/kit';
 import { Command, CommanderError, Option } from 'commander';
 import { registerCapsuleCommands } from './capsule.js';
+import { registerQTestCommands } from './qtest.js';
 import { generateEmbedded, type EmbeddedFile, type Progress } from './embedded.js';
 import { formatAnalysis, formatFindings, styleFor, type Style } from './format.js';
 import { localSigningKey } from './keys.js';
@@ -247,16 +248,18 @@ export function buildProgram(io: Io): Command {
       },
     );
 
-  registerCapsuleCommands(program, {
+  const commandIo = {
     out,
     err,
     env: io.env,
     cwd: io.cwd,
     style: s,
-    exit: (code) => {
+    exit: (code: number): never => {
       throw new Exit(code);
     },
-  });
+  };
+  registerCapsuleCommands(program, commandIo);
+  registerQTestCommands(program, commandIo);
 
   return program;
 }

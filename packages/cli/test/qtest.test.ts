@@ -1,0 +1,211 @@
+// `ql qtest run` and `ql qtest api` as a user runs them, on a blueprint-mode project: the quality
+// gate in the sandbox (tests, line coverage ≥ 80%), and property-based API tests against the
+// generated app running on the machine's Postgres — plus a deliberately broken app, whose crash
+// must be found and shown as a shrunk request.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import {
+  startThingsApp,
+  thingsOpenApi,
+  TOKEN,
+} from '../../../services/qtest/test/api/fixtures/things-app.js';
+import { runCli, type Io } from '../src/index.js';
+
+const execFileP = promisify(execFile);
+const DATABASE_URL = process.env.QL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+interface Captured extends Io {
+  out: string[];
+  err: string[];
+}
+
+function io(cwd: string): Captured {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    stdout: { write: (s: string) => out.push(s), isTTY: false },
+    stderr: { write: (s: string) => err.push(s), isTTY: false },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      XDG_CACHE_HOME: process.env.XDG_CACHE_HOME,
+    },
+    cwd,
+  };
+}
+
+const CLINIC =
+  'A vet clinic. Each pet has a name, a species (dog, cat, bird) and a birth date. Each owner has a ' +
+  'name and a phone; an owner has many pets. Vets log in.';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+let dir: string;
+let project: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ql-qtest-cli-'));
+  const out = path.join(dir, 'out');
+  const c = io(dir);
+  const code = await runCli(['generate', CLINIC, '--out', out, '--name', 'clinic'], c);
+  expect({ code, err: c.err.join('') }).toEqual({ code: 0, err: '' });
+  project = path.join(out, 'clinic');
+}, 180_000);
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('ql qtest run', () => {
+  it('runs a blueprint project in the sandbox: its tests pass and line coverage is at least 80%', async () => {
+    const c = io(dir);
+    const code = await runCli(['qtest', 'run', project, '--json'], c);
+    const report = JSON.parse(c.out.join('')) as {
+      summary: {
+        verdict: string;
+        runner: string;
+        tests: { total: number; passed: number; failed: number; flaky: number };
+        coverage: { lines: number; branches: number; functions: number };
+        failedGates: string[];
+        stopped: unknown;
+      };
+      steps: { name: string; ok: boolean }[];
+      tests: { report: { tests: { name: string; status: string }[] } };
+    };
+    expect({ code, gates: report.summary.failedGates }).toEqual({ code: 0, gates: [] });
+    expect(report.steps.map((s) => [s.name, s.ok])).toEqual([
+      ['install', true],
+      ['build', true],
+    ]);
+    const s = report.summary;
+    expect(s.runner).toBe('jest');
+    expect(s.verdict).toBe('accepted');
+    expect(s.tests.total).toBeGreaterThan(20);
+    expect(s.tests.passed).toBe(s.tests.total);
+    expect(s.tests.failed).toBe(0);
+    expect(s.coverage.lines).toBeGreaterThanOrEqual(80);
+    expect(s.coverage.branches).toBeGreaterThan(0);
+    expect(s.coverage.functions).toBeGreaterThan(0);
+    expect(s.stopped).toBeNull();
+    // Per-test results, named after the acceptance criteria they prove.
+    expect(
+      report.tests.report.tests.filter((t) => /^AC-\d{3} /.test(t.name)).length,
+    ).toBeGreaterThan(5);
+  }, 600_000);
+
+  it('refuses bad options naming the option (exit 2)', async () => {
+    const c = io(dir);
+    expect(await runCli(['qtest', 'run', project, '--runs', '0'], c)).toBe(2);
+    expect(c.err.join('')).toMatch(/--runs: expected a whole number from 1 to 10/);
+  });
+});
+
+describe('ql qtest api', () => {
+  it('finds no 5xx in the blueprint app, running on Postgres', async () => {
+    // The app as its README says: npm ci, build, start with DATABASE_URL and JWT_SECRET.
+    await execFileP('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: project });
+    await execFileP('npm', ['run', 'build'], { cwd: project });
+    const database = `ql_qtest_${process.pid}_${randomBytes(3).toString('hex')}`;
+    const psql = (sql: string) =>
+      execFileP('psql', [DATABASE_URL, '-v', 'ON_ERROR_STOP=1', '-qc', sql]);
+    await psql(`CREATE DATABASE ${database}`);
+    const port = await freePort();
+    let app: ChildProcess | undefined;
+    try {
+      app = spawn(process.execPath, ['dist/server.js'], {
+        cwd: project,
+        env: {
+          PATH: process.env.PATH,
+          DATABASE_URL: DATABASE_URL.replace(/\/[^/]*$/, `/${database}`),
+          JWT_SECRET: randomBytes(24).toString('hex'),
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      const baseUrl = `http://127.0.0.1:${port}`;
+      for (let i = 0; ; i++) {
+        const up = await fetch(`${baseUrl}/openapi.json`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (up) break;
+        if (i > 200) throw new Error('the generated app did not start');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const c = io(dir);
+      const code = await runCli(
+        [
+          'qtest',
+          'api',
+          path.join(project, 'openapi.json'),
+          '--base-url',
+          baseUrl,
+          '--signup',
+          '--runs',
+          '25',
+          '--json',
+        ],
+        c,
+      );
+      const report = JSON.parse(c.out.join('')) as {
+        totals: { properties: number; passed: number; failed: number };
+        properties: { id: string; status: string; failure?: { message: string } }[];
+        fiveXX: number;
+      };
+      const failures = report.properties.filter((p) => p.status === 'failed');
+      expect({ code, failures }).toEqual({ code: 0, failures: [] });
+      expect(report.fiveXX).toBe(0);
+      expect(report.totals.passed).toBeGreaterThan(10);
+      const kinds = new Set(report.properties.map((p) => p.id.split(':')[0]));
+      expect(kinds).toEqual(new Set(['conformance', 'robustness', 'crud', 'auth']));
+    } finally {
+      app?.kill('SIGTERM');
+      await new Promise((r) => (app ? app.once('exit', r) : r(undefined)));
+      await psql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    }
+  }, 600_000);
+
+  it('finds the crash of a broken app and prints the shrunk request', async () => {
+    const app = await startThingsApp({ crashOnEmptyName: true });
+    try {
+      const doc = path.join(dir, 'things.json');
+      await writeFile(doc, JSON.stringify(thingsOpenApi));
+      const c = io(dir);
+      const code = await runCli(
+        ['qtest', 'api', doc, '--base-url', app.baseUrl, '--token', TOKEN, '--seed', '7'],
+        c,
+      );
+      const text = c.out.join('\n');
+      expect(code).toBe(1);
+      expect(text).toMatch(/✗ conformance:POST \/things \(conformance\): .*server error 500/);
+      expect(text).toContain('shrunk request: POST /things');
+      expect(text).toContain('body: {"name":"","quantity":0,"status":"active"}');
+      expect(text).toMatch(/responses with a 5xx status/);
+      expect(text).toContain('replay with --seed 7');
+    } finally {
+      await app.close();
+    }
+  }, 120_000);
+
+  it('refuses a base URL that is not one (exit 2)', async () => {
+    const c = io(dir);
+    expect(await runCli(['qtest', 'api', 'openapi.json', '--base-url', 'nowhere'], c)).toBe(2);
+    expect(c.err.join('')).toMatch(/--base-url: "nowhere" is not a URL/);
+  });
+});
