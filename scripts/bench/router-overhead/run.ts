@@ -8,12 +8,12 @@
 //
 //   node --import tsx scripts/bench/router-overhead/run.ts [--duration-ms 5000] [--warmup-ms 1000]
 //        [--concurrency 1,32] [--stream] [--database-url postgres://…] [--no-build] [--portkey]
-//        [--routers node-http,platform] [--baseline-dist <dir>] [--cpu-prof <dir>]
+//        [--routers direct,sdk,platform] [--baseline-dist <dir>] [--cpu-prof <dir>]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -41,11 +41,12 @@ const { values } = parseArgs({
     /** Write a V8 CPU profile of the router process into this directory (see profile.ts). */
     'cpu-prof': { type: 'string' },
     /**
-     * Router processes to run, by upstream HTTP client (`upstream.fetch`): `node-http` (the
-     * default) and/or `platform` (Node's built-in fetch), e.g. `--routers node-http,platform`.
-     * The first is the one the targets are checked on.
+     * Router processes to run, by upstream client: `direct` (the default: the router's own
+     * Chat Completions client, `upstream.client: direct`), `sdk` (the official openai SDK on the
+     * router's keep-alive fetch, `upstream.client: sdk`), `platform` (the SDK on Node's built-in
+     * fetch), e.g. `--routers direct,sdk`. The first is the one the targets are checked on.
      */
-    routers: { type: 'string', default: 'node-http' },
+    routers: { type: 'string', default: 'direct' },
     /** Also run another build of the router (a `dist` directory), e.g. the one before a change. */
     'baseline-dist': { type: 'string' },
   },
@@ -161,6 +162,7 @@ function body(model: string): string {
 }
 
 async function main() {
+  const loadAtStart = loadavg()[0]!;
   if (!values['no-build']) {
     process.stderr.write('building the router and its workspace dependencies…\n');
     const b = spawnSync('pnpm', ['--filter', '@quantumlayer/router...', 'run', 'build'], {
@@ -194,16 +196,21 @@ async function main() {
    * with `--baseline-dist <dir>`, one from another build of the router (its `dist` directory, e.g.
    * a copy of an earlier build) with its own defaults: before/after in the same run.
    */
+  const UPSTREAM: Record<string, string> = {
+    direct: 'upstream:\n  client: direct\n',
+    sdk: 'upstream:\n  client: sdk\n  fetch: node-http\n',
+    platform: 'upstream:\n  client: sdk\n  fetch: platform\n',
+  };
   const routerModes = values.routers.split(',').map((m) => m.trim());
   for (const m of routerModes)
-    if (m !== 'node-http' && m !== 'platform') throw new Error(`--routers: unknown mode ${m}`);
+    if (!UPSTREAM[m]) throw new Error(`--routers: unknown mode ${m} (direct|sdk|platform)`);
   const plan: { key: string; name: string; main: string; upstream: string }[] = routerModes.map(
     (mode, i) => ({
       key: mode,
       // The first router is "router": the one the targets are checked on.
-      name: i === 0 ? 'router' : `router (${mode} fetch)`,
+      name: i === 0 ? 'router' : `router (${mode})`,
       main: 'services/router/dist/main.js',
-      upstream: `upstream:\n  fetch: ${mode}\n`,
+      upstream: UPSTREAM[mode]!,
     }),
   );
   if (values['baseline-dist']) {
@@ -364,6 +371,9 @@ ${r.upstream}`,
   const router1 = get('router', 1);
   const proxy32 = get('bare node proxy', 32);
   const router32 = get('router', 32);
+  console.log(
+    `load average (1 min) at start → end: ${loadAtStart.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
+  );
   console.log(
     '(CPU µs/req: user+system CPU time of that one process over the run, warm-up included, per request; the load generator and, for proxy and router, the fake upstream run in processes of their own.)',
   );

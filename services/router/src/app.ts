@@ -123,6 +123,7 @@ export async function createRouterApp(ports: RouterPorts = {}): Promise<RouterAp
           timeoutMs: p.timeoutMs ?? config.timeouts.attemptMs,
           headers: p.headers,
           maxSockets: config.upstream.maxSocketsPerHost,
+          client: p.client ?? config.upstream.client,
         };
         const fetchImpl = upstreamFetch(p.fetch ?? config.upstream.fetch);
         if (fetchImpl) settings.fetch = fetchImpl;
@@ -158,7 +159,7 @@ export async function createRouterApp(ports: RouterPorts = {}): Promise<RouterAp
         db: runtime.db,
         logger,
         registry: runtime.registry,
-        flushIntervalMs: config.usage.flushIntervalMs ?? (runtime.db.kind === 'pglite' ? 200 : 25),
+        flushIntervalMs: config.usage.flushIntervalMs ?? (runtime.db.kind === 'pglite' ? 200 : 100),
         maxBatch: config.usage.maxBatch,
         onCommitted: () => runtime.relay.wake(),
       });
@@ -179,6 +180,7 @@ export async function createRouterApp(ports: RouterPorts = {}): Promise<RouterAp
     registerOpenAIRoutes(runtime.http, engine, {
       defaultTenant: config.http.defaultTenant,
       bodyLimit: env.QL_HTTP_BODY_LIMIT_BYTES,
+      logger,
     });
 
     readiness.register('providers', async () => {

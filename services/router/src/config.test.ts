@@ -116,6 +116,7 @@ describe('router file', () => {
 
   it('defaults the upstream HTTP client to node-http; platform can be chosen, per provider too', () => {
     expect(loadRouterConfigFile(file('up-default.yaml', VALID)).upstream).toEqual({
+      client: 'direct',
       fetch: 'node-http',
       maxSocketsPerHost: 256,
     });
@@ -128,10 +129,26 @@ describe('router file', () => {
         ) + 'upstream:\n  fetch: platform\n  maxSocketsPerHost: 64\n',
       ),
     );
-    expect(cfg.upstream).toEqual({ fetch: 'platform', maxSocketsPerHost: 64 });
+    expect(cfg.upstream).toEqual({ client: 'direct', fetch: 'platform', maxSocketsPerHost: 64 });
     expect(cfg.providers[0]!.fetch).toBe('node-http');
     const err = problem(file('up-bad.yaml', VALID + 'upstream:\n  fetch: undici\n'));
     expect(err.message).toMatch(/upstream\.fetch: expected one of node-http\|platform/);
+  });
+
+  it('defaults the Chat Completions kinds to the direct client; the SDKs can be chosen', () => {
+    const cfg = loadRouterConfigFile(
+      file(
+        'client-sdk.yaml',
+        VALID.replace(
+          '    apiKeyEnv: OPENAI_API_KEY\n',
+          '    apiKeyEnv: OPENAI_API_KEY\n    client: direct\n',
+        ) + 'upstream:\n  client: sdk\n',
+      ),
+    );
+    expect(cfg.upstream.client).toBe('sdk');
+    expect(cfg.providers[0]!.client).toBe('direct');
+    const bad = problem(file('client-bad.yaml', VALID + 'upstream:\n  client: raw\n'));
+    expect(bad.message).toMatch(/upstream\.client: expected one of direct\|sdk/);
   });
 
   it('refuses out-of-range values with the rule', () => {

@@ -89,6 +89,24 @@ const upstreamFetch = z.enum(UPSTREAM_FETCH, {
   message: `expected one of ${UPSTREAM_FETCH.join('|')}`,
 });
 
+/**
+ * How the Chat Completions kinds (openai, vllm, openai-compatible, groq) reach their upstream:
+ * `direct` speaks the wire over the router's own keep-alive node:http client (the hot path,
+ * src/providers/openai-direct.ts), `sdk` goes through the official SDK on `fetch`.
+ */
+export const UPSTREAM_CLIENT = ['direct', 'sdk'] as const;
+export type UpstreamClient = (typeof UPSTREAM_CLIENT)[number];
+const upstreamClient = z.enum(UPSTREAM_CLIENT, {
+  message: `expected one of ${UPSTREAM_CLIENT.join('|')}`,
+});
+/** The kinds `client` applies to. */
+export const DIRECT_KINDS: ReadonlySet<string> = new Set([
+  'openai',
+  'vllm',
+  'openai-compatible',
+  'groq',
+]);
+
 const modelSchema = z
   .strictObject({
     id: z.string().min(1, 'expected the provider’s model id').max(200),
@@ -140,6 +158,8 @@ const providerSchema = z
     timeouts: partialTimeouts.optional(),
     /** This provider's HTTP client; default `upstream.fetch`. */
     fetch: upstreamFetch.optional(),
+    /** Chat Completions kinds: direct client or SDK; default `upstream.client`. */
+    client: upstreamClient.optional(),
     models: z.array(modelSchema).min(1, 'expected at least one model'),
   })
   .superRefine((p, ctx) => {
@@ -148,6 +168,13 @@ const providerSchema = z
         code: 'custom',
         path: ['apiKeyEnv'],
         message: `required for kind ${p.kind}: name the environment variable holding the key`,
+      });
+    }
+    if (p.client !== undefined && !DIRECT_KINDS.has(p.kind)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['client'],
+        message: `only for kinds ${[...DIRECT_KINDS].join('|')}`,
       });
     }
     if (p.kind === 'bedrock' && !p.region) {
@@ -227,6 +254,8 @@ const fileSchema = z
       .prefault({}),
     upstream: z
       .strictObject({
+        /** Chat Completions kinds: the direct client (default) or the SDKs. */
+        client: upstreamClient.default('direct'),
         fetch: upstreamFetch.default('node-http'),
         /** Concurrent connections per upstream host (node-http and Bedrock; more calls queue). */
         maxSocketsPerHost: positiveInt('a connection count').default(256),
@@ -236,8 +265,10 @@ const fileSchema = z
       .strictObject({
         /**
          * Usage rows and their events are written in batches, at most this long after the call.
-         * Default 25 ms on Postgres, 200 ms embedded (PGlite runs on the router's own thread, so
-         * fewer, larger transactions leave more of it to the calls).
+         * Default 100 ms on Postgres, 200 ms embedded (PGlite runs on the router's own thread, so
+         * fewer, larger transactions leave more of it to the calls). Each batch costs a dozen
+         * database round trips (its transaction, then the outbox relay's), every one waking the
+         * database; at 25 ms that was measurable on a call's latency (bench README).
          */
         flushIntervalMs: z.number().int().min(0).max(5_000).optional(),
         maxBatch: z.number().int().min(1).max(5_000).default(500),

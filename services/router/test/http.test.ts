@@ -234,6 +234,113 @@ describe('POST /v1/chat/completions', () => {
   });
 });
 
+/**
+ * The chat route is served off node:http ahead of fastify (src/http/fast-path.ts); what fastify
+ * did for it must still hold, and the fastify route (reached by inject, or when the fast path
+ * leaves a request to fastify) must answer the same.
+ */
+describe('POST /v1/chat/completions body handling (fast path and fastify route)', () => {
+  const url = () => `${router.httpUrl}/v1/chat/completions`;
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    fetch(url(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+  const errorOf = async (res: Response) =>
+    ((await res.json()) as { error: { type: string; code: string | null; message: string } }).error;
+  const hello = JSON.stringify({
+    model: 'oai/gpt-4o-mini',
+    messages: [{ role: 'user', content: 'hi' }],
+  });
+
+  it("refuses empty, invalid and prototype-poisoning bodies with fastify's codes", async () => {
+    const empty = await post('');
+    expect(empty.status).toBe(400);
+    expect((await errorOf(empty)).code).toBe('FST_ERR_CTP_EMPTY_JSON_BODY');
+    const invalid = await post('{"model":');
+    expect(invalid.status).toBe(400);
+    expect(await errorOf(invalid)).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+    });
+    for (const poisoned of [
+      '{"model":"oai/gpt-4o-mini","__proto__":{"x":1},"messages":[]}',
+      '{"model":"oai/gpt-4o-mini","messages":[{"role":"user","content":"hi","constructor":{"prototype":{}}}]}',
+    ]) {
+      const res = await post(poisoned);
+      expect(res.status).toBe(400);
+      expect((await errorOf(res)).code).toBe('FST_ERR_CTP_INVALID_JSON_BODY');
+    }
+    // Words in the text are not keys.
+    const fine = await post(
+      JSON.stringify({
+        model: 'oai/gpt-4o-mini',
+        messages: [{ role: 'user', content: 'the "constructor": and "__proto__": of a class' }],
+      }),
+    );
+    expect(fine.status).toBe(200);
+    expect(openaiFake.count({ route: 'chat' })).toBe(1);
+  });
+
+  it('leaves other content types and declared oversize bodies to fastify, as before', async () => {
+    const text = await fetch(url(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/xml' },
+      body: hello,
+    });
+    expect(text.status).toBe(415);
+    expect((await errorOf(text)).code).toBe('FST_ERR_CTP_INVALID_MEDIA_TYPE');
+    const big = JSON.stringify({
+      model: 'oai/gpt-4o-mini',
+      messages: [{ role: 'user', content: 'x'.repeat(9 * 1024 * 1024) }],
+    });
+    const tooLarge = await post(big);
+    expect(tooLarge.status).toBe(413);
+    expect((await errorOf(tooLarge)).code).toBe('FST_ERR_CTP_BODY_TOO_LARGE');
+    expect(openaiFake.count({ route: 'chat' })).toBe(0);
+  });
+
+  it('takes a charset parameter and a query string', async () => {
+    const res = await fetch(`${url()}?trace=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: hello,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-ql-provider')).toBe('oai');
+    expect(res.headers.get('content-length')).toBe(String((await res.arrayBuffer()).byteLength));
+  });
+
+  it('answers the same through the fastify route', async () => {
+    openaiFake.enqueue({ kind: 'reply', text: 'Same', usage: { inputTokens: 2, outputTokens: 1 } });
+    const fast = await post(hello, { 'x-ql-request-id': 'req-fast' });
+    const fastBody = (await fast.json()) as Record<string, unknown>;
+    openaiFake.enqueue({ kind: 'reply', text: 'Same', usage: { inputTokens: 2, outputTokens: 1 } });
+    const slow = await router.app.runtime.http.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { 'content-type': 'application/json', 'x-ql-request-id': 'req-slow' },
+      payload: hello,
+    });
+    expect(slow.statusCode).toBe(200);
+    const slowBody = slow.json<Record<string, unknown>>();
+    expect({ ...slowBody, id: '', created: 0 }).toEqual({ ...fastBody, id: '', created: 0 });
+    for (const h of ['x-ql-provider', 'x-ql-model', 'x-ql-attempts', 'x-ql-cost-usd'])
+      expect(slow.headers[h]).toBe(fast.headers.get(h));
+    const bad = await router.app.runtime.http.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"model":"oai/gpt-4o-mini","messages":[]}',
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<{ error: { message: string } }>().error.message).toMatch(
+      /messages: must not be empty/,
+    );
+  });
+});
+
 describe('GET /v1/models and POST /v1/embeddings', () => {
   it('lists routable models and aliases', async () => {
     const ids = [];

@@ -39,9 +39,9 @@ import type {
 } from '../domain/types.js';
 import {
   ProviderError,
+  type Cancellation,
   type ChatRequest,
   type ChatResult,
-  type EmbedResult,
   type ProviderAdapter,
   type StreamEvent,
   type TokenUsage,
@@ -52,7 +52,10 @@ import {
   endCallSpan,
   startAttemptSpan,
   startCallSpan,
+  type AttemptSpan,
+  type CallSpan,
   type GenAiOperation,
+  type RequestAttributes,
 } from '../telemetry/tracing.js';
 import { BreakerRegistry, shortError, type Admission } from './breakers.js';
 import type { BudgetStore, Reservation } from './budget.js';
@@ -112,7 +115,7 @@ interface Prepared {
   started: number;
   deadline: number;
   reservation: Reservation | undefined;
-  span: ReturnType<typeof startCallSpan>;
+  span: CallSpan;
 }
 
 /** Running totals of one call across its attempts. */
@@ -146,16 +149,23 @@ function attemptOutcome(err: ProviderError): AttemptOutcome {
 function noop(): void {}
 
 /**
- * Guards one provider attempt: an abort controller linked to the caller's signal, the whole-call
- * and first-token timers, and a promise that rejects when any of them fires, so that an adapter
- * that does not honour its signal promptly still cannot hold the call.
+ * Guards one provider attempt: its cancellation (the caller's signal, the whole-attempt and
+ * first-token timers), and `race`, which settles when the adapter's promise does or when any of
+ * them fires, so that an adapter that does not honour its signal promptly still cannot hold the
+ * call.
+ *
+ * The guard is itself the attempt's light cancellation (`ChatRequest.cancel`); the `AbortSignal`
+ * the SDK adapters need is made only when one reads `signal` (on Node 20 an AbortSignal and its
+ * listener cost ~8 µs, a sizeable share of a proxied call).
  */
-class AttemptGuard {
-  readonly controller = new AbortController();
-  readonly failed: Promise<never>;
+class AttemptGuard implements Cancellation {
+  aborted = false;
+  reason: unknown = undefined;
   /** Set when a timer fired: the error the attempt failed with. */
   timeoutError: ProviderError | undefined;
-  private fail!: (err: unknown) => void;
+  private controller: AbortController | undefined;
+  private listeners: (() => void)[] | undefined;
+  private reject: ((err: unknown) => void) | undefined;
   private attemptTimer: NodeJS.Timeout | undefined;
   private firstTokenTimer: NodeJS.Timeout | undefined;
   private readonly onCallerAbort: () => void;
@@ -166,8 +176,6 @@ class AttemptGuard {
     attemptMs: number,
     firstTokenMs: number | undefined,
   ) {
-    this.failed = new Promise<never>((_, reject) => (this.fail = reject));
-    this.failed.catch(noop);
     this.attemptTimer = setTimeout(
       () => this.timeout(`no complete answer within ${attemptMs} ms`),
       attemptMs,
@@ -178,23 +186,62 @@ class AttemptGuard {
         firstTokenMs,
       );
     }
-    this.onCallerAbort = () => {
-      const reason = new CancelledError(this.callerSignal?.reason);
-      this.controller.abort(reason);
-      this.fail(reason);
-    };
+    this.onCallerAbort = () => this.abort(new CancelledError(this.callerSignal?.reason));
     if (callerSignal) {
       if (callerSignal.aborted) this.onCallerAbort();
       else callerSignal.addEventListener('abort', this.onCallerAbort, { once: true });
     }
   }
 
+  /** An `AbortSignal` following this guard, made on first use. */
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
     return this.controller.signal;
   }
 
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (!this.aborted) (this.listeners ??= []).push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const i = this.listeners?.indexOf(listener) ?? -1;
+    if (i >= 0) this.listeners!.splice(i, 1);
+  }
+
+  /** Cancels the attempt: its listeners, its `signal`, and a pending `race` (rejects with `reason`). */
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    for (const l of listeners ?? []) l();
+    this.reject?.(reason);
+  }
+
+  /** `p`, or the reason of an abort that comes first. One race at a time. */
   race<T>(p: Promise<T>): Promise<T> {
-    return Promise.race([p, this.failed]);
+    if (this.aborted) {
+      p.catch(noop);
+      return Promise.reject(this.reason as Error);
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.reject = reject;
+      p.then(
+        (v) => {
+          this.reject = undefined;
+          resolve(v);
+        },
+        (err: unknown) => {
+          this.reject = undefined;
+          reject(err);
+        },
+      );
+    });
   }
 
   firstToken(): void {
@@ -224,9 +271,56 @@ class AttemptGuard {
 
   private timeout(message: string): void {
     this.timeoutError = new ProviderError('timeout', message, { provider: this.model.provider });
-    this.controller.abort(this.timeoutError);
-    this.fail(this.timeoutError);
+    this.abort(this.timeoutError);
   }
+}
+
+/**
+ * The request one attempt hands its adapter: the call's request for the candidate's model, with
+ * the guard as its light `cancel` and an `AbortSignal` made only if the adapter reads `signal`.
+ */
+class AttemptRequest implements ChatRequest {
+  readonly model: string;
+  readonly messages: ChatRequest['messages'];
+  readonly tools: ChatRequest['tools'];
+  readonly toolChoice: ChatRequest['toolChoice'];
+  readonly responseFormat: ChatRequest['responseFormat'];
+  readonly temperature: ChatRequest['temperature'];
+  readonly topP: ChatRequest['topP'];
+  readonly maxTokens: ChatRequest['maxTokens'];
+  readonly stop: ChatRequest['stop'];
+  readonly seed: ChatRequest['seed'];
+
+  constructor(
+    r: Prepared['request'],
+    model: string,
+    readonly cancel: AttemptGuard,
+  ) {
+    this.model = model;
+    this.messages = r.messages;
+    this.tools = r.tools;
+    this.toolChoice = r.toolChoice;
+    this.responseFormat = r.responseFormat;
+    this.temperature = r.temperature;
+    this.topP = r.topP;
+    this.maxTokens = r.maxTokens;
+    this.stop = r.stop;
+    this.seed = r.seed;
+  }
+
+  get signal(): AbortSignal {
+    return this.cancel.signal;
+  }
+}
+
+/** The attempt that succeeded, from `firstSuccess`. */
+interface Won<T> {
+  model: ModelSpec;
+  value: T;
+  guard: AttemptGuard;
+  admission: Admission;
+  span: AttemptSpan;
+  startedAt: number;
 }
 
 /** An upstream stream that produced its first token: the call is committed to it. */
@@ -235,7 +329,7 @@ interface OpenStream {
   iterator: AsyncIterator<StreamEvent>;
   guard: AttemptGuard;
   admission: Admission;
-  span: ReturnType<typeof startAttemptSpan>;
+  span: AttemptSpan;
   first: StreamEvent;
   startedAt: number;
   /** Monotonic time of the first token. */
@@ -285,76 +379,43 @@ export class RouterEngine {
     const p = await this.prepareChat(call, 'completion', options);
     const tally = new Tally();
     try {
-      const planner = this.planner(p);
-      for (;;) {
-        const model = await this.nextCandidate(planner, p, tally, options.signal);
-        if (!model) break;
-        const adapter = this.deps.providers.get(model.provider)!;
-        const admission = this.breakers.for(model.id).admit();
-        if (!admission) {
-          this.skip(planner, model, tally);
-          continue;
-        }
-        tally.calls++;
-        tally.last = model;
-        const attemptStart = this.now();
-        // The request carries maxTokens, temperature and topP, the attributes the span reports.
-        const span = startAttemptSpan(p.span.ctx, 'chat', model, p.request);
-        const guard = new AttemptGuard(
-          model,
-          options.signal,
-          this.attemptBudget(model, p),
-          undefined,
-        );
-        let result: ChatResult;
-        try {
-          result = await guard.race(
-            adapter.chat({ ...p.request, model: model.modelId, signal: guard.signal }),
-          );
-        } catch (raw) {
-          const err = guard.classify(raw);
-          guard.dispose();
-          admission.settle(
-            err instanceof CancelledError
-              ? new ProviderError('cancelled', 'cancelled', { provider: model.provider })
-              : err,
-          );
-          this.attemptFailed(planner, model, err, attemptStart, tally, span);
-          if (err instanceof CancelledError) throw err;
-          continue;
-        }
-        guard.dispose();
-        admission.settle();
-        const latencyMs = this.now() - attemptStart;
-        const usage = this.completeUsage(
-          result.usage,
-          p.promptTokens,
-          result.text,
-          result.toolCalls,
-        );
-        const cost = tally.bill(model, usage);
-        this.attemptSucceeded(model, latencyMs, undefined, usage, cost, tally);
-        endAttemptSpan(span, {
-          usage,
-          finishReason: result.finishReason,
-          responseModel: result.model,
-        });
-        const stats = this.stats(p, model, usage, tally, 0);
-        const outcome: CallOutcome =
-          result.finishReason === 'content_filter' ? 'content_filtered' : 'succeeded';
-        this.finish(p, options, outcome, stats, tally);
-        return {
-          text: result.text,
-          toolCalls: result.toolCalls.map((t) => ({
-            id: t.id,
-            name: t.name,
-            argumentsJson: t.argumentsJson,
-          })),
-          finishReason: result.finishReason,
-          stats,
-        };
-      }
-      throw this.allFailed(p, tally);
+      // The request carries maxTokens, temperature and topP, the attributes the span reports.
+      const won = await this.firstSuccess(
+        p,
+        tally,
+        options.signal,
+        'chat',
+        p.request,
+        undefined,
+        (adapter, model, guard) =>
+          guard.race(adapter.chat(new AttemptRequest(p.request, model.modelId, guard))),
+      );
+      const { model, value: result, guard } = won;
+      guard.dispose();
+      won.admission.settle();
+      const latencyMs = this.now() - won.startedAt;
+      const usage = this.completeUsage(result.usage, p.promptTokens, result.text, result.toolCalls);
+      const cost = tally.bill(model, usage);
+      this.attemptSucceeded(model, latencyMs, undefined, usage, cost, tally);
+      endAttemptSpan(won.span, {
+        usage,
+        finishReason: result.finishReason,
+        responseModel: result.model,
+      });
+      const stats = this.stats(p, model, usage, tally, 0);
+      const outcome: CallOutcome =
+        result.finishReason === 'content_filter' ? 'content_filtered' : 'succeeded';
+      this.finish(p, options, outcome, stats, tally);
+      return {
+        text: result.text,
+        toolCalls: result.toolCalls.map((t) => ({
+          id: t.id,
+          name: t.name,
+          argumentsJson: t.argumentsJson,
+        })),
+        finishReason: result.finishReason,
+        stats,
+      };
     } catch (err) {
       this.fail(p, options, tally, err);
       throw err;
@@ -377,12 +438,7 @@ export class RouterEngine {
     let finished = false;
     let streamedChars = 0;
     try {
-      const planner = this.planner(p);
-      while (!open) {
-        const model = await this.nextCandidate(planner, p, tally, options.signal);
-        if (!model) throw this.allFailed(p, tally);
-        open = await this.openStream(model, p, planner, tally, options.signal);
-      }
+      open = await this.openStream(p, tally, options.signal);
       const { model, iterator, guard } = open;
       yield {
         type: 'start',
@@ -472,7 +528,7 @@ export class RouterEngine {
     } finally {
       if (open && !finished) {
         // The consumer stopped early (client gone): cancel upstream, bill what was streamed.
-        open.guard.controller.abort(new CancelledError('consumer stopped'));
+        open.guard.abort(new CancelledError('consumer stopped'));
         open.guard.dispose();
         void open.iterator.return?.().catch(noop);
         open.admission.settle(
@@ -513,62 +569,39 @@ export class RouterEngine {
     );
     const tally = new Tally();
     try {
-      const planner = this.planner(p);
-      for (;;) {
-        const model = await this.nextCandidate(planner, p, tally, options.signal);
-        if (!model) break;
-        const adapter = this.deps.providers.get(model.provider)!;
-        const admission = this.breakers.for(model.id).admit();
-        if (!admission) {
-          this.skip(planner, model, tally);
-          continue;
-        }
-        tally.calls++;
-        tally.last = model;
-        const attemptStart = this.now();
-        const span = startAttemptSpan(p.span.ctx, 'embeddings', model, {});
-        const guard = new AttemptGuard(
-          model,
-          options.signal,
-          this.attemptBudget(model, p),
-          undefined,
-        );
-        let result: EmbedResult;
-        try {
-          result = await guard.race(
+      const won = await this.firstSuccess(
+        p,
+        tally,
+        options.signal,
+        'embeddings',
+        {},
+        undefined,
+        (adapter, model, guard) =>
+          guard.race(
             adapter.embed!({
               model: model.modelId,
               inputs: call.inputs,
               dimensions: call.dimensions,
-              signal: guard.signal,
+              cancel: guard,
+              get signal() {
+                return guard.signal;
+              },
             }),
-          );
-        } catch (raw) {
-          const err = guard.classify(raw);
-          guard.dispose();
-          admission.settle(
-            err instanceof CancelledError
-              ? new ProviderError('cancelled', 'cancelled', { provider: model.provider })
-              : err,
-          );
-          this.attemptFailed(planner, model, err, attemptStart, tally, span);
-          if (err instanceof CancelledError) throw err;
-          continue;
-        }
-        guard.dispose();
-        admission.settle();
-        const usage =
-          result.usage.inputTokens > 0
-            ? result.usage
-            : { inputTokens: p.promptTokens, outputTokens: 0 };
-        const cost = tally.bill(model, usage);
-        this.attemptSucceeded(model, this.now() - attemptStart, undefined, usage, cost, tally);
-        endAttemptSpan(span, { usage });
-        const stats = this.stats(p, model, usage, tally, 0);
-        this.finish(p, options, 'succeeded', stats, tally);
-        return { vectors: result.vectors, dimensions: result.vectors[0]?.length ?? 0, stats };
-      }
-      throw this.allFailed(p, tally);
+          ),
+      );
+      const { model, value: result, guard } = won;
+      guard.dispose();
+      won.admission.settle();
+      const usage =
+        result.usage.inputTokens > 0
+          ? result.usage
+          : { inputTokens: p.promptTokens, outputTokens: 0 };
+      const cost = tally.bill(model, usage);
+      this.attemptSucceeded(model, this.now() - won.startedAt, undefined, usage, cost, tally);
+      endAttemptSpan(won.span, { usage });
+      const stats = this.stats(p, model, usage, tally, 0);
+      this.finish(p, options, 'succeeded', stats, tally);
+      return { vectors: result.vectors, dimensions: result.vectors[0]?.length ?? 0, stats };
     } catch (err) {
       this.fail(p, options, tally, err);
       throw err;
@@ -854,74 +887,113 @@ export class RouterEngine {
     this.deps.metrics?.model(model.provider, model.id).attempts.skipped_breaker_open.inc();
   }
 
-  private async openStream(
-    model: ModelSpec,
+  /**
+   * The attempt loop every operation shares: the next candidate (waiting out backoffs), through
+   * its breaker, guarded by the attempt's timeouts and the caller's signal, until `run` succeeds.
+   * Failed attempts are recorded and settled here; the winner comes back with its guard still
+   * running and its breaker admission unsettled (a stream keeps both until its last event).
+   * Throws `AllCandidatesFailedError` when the plan is exhausted, `CancelledError` when the
+   * caller went away.
+   */
+  private async firstSuccess<T>(
     p: Prepared,
-    planner: AttemptPlanner,
     tally: Tally,
     signal: CallerSignal | undefined,
-  ): Promise<OpenStream | undefined> {
-    const adapter = this.deps.providers.get(model.provider)!;
-    const admission = this.breakers.for(model.id).admit();
-    if (!admission) {
-      this.skip(planner, model, tally);
-      return undefined;
+    operation: GenAiOperation,
+    attrs: RequestAttributes,
+    firstTokenMs: ((model: ModelSpec) => number | undefined) | undefined,
+    run: (adapter: ProviderAdapter, model: ModelSpec, guard: AttemptGuard) => Promise<T>,
+  ): Promise<Won<T>> {
+    const planner = this.planner(p);
+    for (;;) {
+      const model = await this.nextCandidate(planner, p, tally, signal);
+      if (!model) throw this.allFailed(p, tally);
+      const adapter = this.deps.providers.get(model.provider)!;
+      const admission = this.breakers.for(model.id).admit();
+      if (!admission) {
+        this.skip(planner, model, tally);
+        continue;
+      }
+      tally.calls++;
+      tally.last = model;
+      const startedAt = this.now();
+      const span = startAttemptSpan(p.span, operation, model, attrs);
+      const guard = new AttemptGuard(
+        model,
+        signal,
+        this.attemptBudget(model, p),
+        firstTokenMs?.(model),
+      );
+      try {
+        const value = await run(adapter, model, guard);
+        return { model, value, guard, admission, span, startedAt };
+      } catch (raw) {
+        const err = guard.classify(raw);
+        guard.dispose();
+        admission.settle(
+          err instanceof CancelledError
+            ? new ProviderError('cancelled', 'cancelled', { provider: model.provider })
+            : err,
+        );
+        this.attemptFailed(planner, model, err, startedAt, tally, span);
+        if (err instanceof CancelledError) throw err;
+      }
     }
-    tally.calls++;
-    tally.last = model;
-    const startedAt = this.now();
-    const span = startAttemptSpan(p.span.ctx, 'chat', model, {
+  }
+
+  /** The first candidate whose stream produced a token; the call is committed to it. */
+  private async openStream(
+    p: Prepared,
+    tally: Tally,
+    signal: CallerSignal | undefined,
+  ): Promise<OpenStream> {
+    const attrs = {
       maxTokens: p.request.maxTokens,
       temperature: p.request.temperature,
       topP: p.request.topP,
       stream: true,
-    });
-    const guard = new AttemptGuard(
-      model,
+    };
+    const won = await this.firstSuccess(
+      p,
+      tally,
       signal,
-      this.attemptBudget(model, p),
-      model.firstTokenTimeoutMs,
+      'chat',
+      attrs,
+      (model) => model.firstTokenTimeoutMs,
+      async (adapter, model, guard) => {
+        const iterator = adapter
+          .chatStream(new AttemptRequest(p.request, model.modelId, guard))
+          [Symbol.asyncIterator]();
+        try {
+          for (;;) {
+            const r = await guard.race(iterator.next());
+            if (r.done)
+              throw new ProviderError('server_error', 'the stream ended before any output', {
+                provider: model.provider,
+              });
+            // Empty deltas (role-only chunks) are not a token: a stream can still fail over after them.
+            if (r.value.type === 'text' && r.value.text === '') continue;
+            guard.firstToken();
+            return { iterator, first: r.value, firstTokenAt: this.now() };
+          }
+        } catch (err) {
+          void iterator.return?.().catch(noop);
+          throw err;
+        }
+      },
     );
-    let iterator: AsyncIterator<StreamEvent> | undefined;
-    try {
-      iterator = adapter
-        .chatStream({ ...p.request, model: model.modelId, signal: guard.signal })
-        [Symbol.asyncIterator]();
-      for (;;) {
-        const r = await guard.race(iterator.next());
-        if (r.done)
-          throw new ProviderError('server_error', 'the stream ended before any output', {
-            provider: model.provider,
-          });
-        // Empty deltas (role-only chunks) are not a token: a stream can still fail over after them.
-        if (r.value.type === 'text' && r.value.text === '') continue;
-        guard.firstToken();
-        const firstTokenAt = this.now();
-        return {
-          model,
-          iterator,
-          guard,
-          admission,
-          span,
-          first: r.value,
-          startedAt,
-          firstTokenAt,
-          ttftMs: firstTokenAt - startedAt,
-        };
-      }
-    } catch (raw) {
-      const err = guard.classify(raw);
-      guard.dispose();
-      void iterator?.return?.().catch(noop);
-      admission.settle(
-        err instanceof CancelledError
-          ? new ProviderError('cancelled', 'cancelled', { provider: model.provider })
-          : err,
-      );
-      this.attemptFailed(planner, model, err, startedAt, tally, span);
-      if (err instanceof CancelledError) throw err;
-      return undefined;
-    }
+    const { iterator, first, firstTokenAt } = won.value;
+    return {
+      model: won.model,
+      iterator,
+      guard: won.guard,
+      admission: won.admission,
+      span: won.span,
+      first,
+      startedAt: won.startedAt,
+      firstTokenAt,
+      ttftMs: firstTokenAt - won.startedAt,
+    };
   }
 
   private attemptFailed(
@@ -930,7 +1002,7 @@ export class RouterEngine {
     err: ProviderError | CancelledError,
     startedAt: number,
     tally: Tally,
-    span: ReturnType<typeof startAttemptSpan>,
+    span: AttemptSpan,
   ): void {
     const latencyMs = this.now() - startedAt;
     tally.lastError = err;

@@ -1,6 +1,6 @@
-import type { ServerResponse } from 'node:http';
-import { extractTraceContext } from '@quantumlayer/kit';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { extractTraceContext, type Logger } from '@quantumlayer/kit';
+import type { FastifyInstance } from 'fastify';
 import { ZodError, type z } from 'zod';
 import { formatPath } from '../config.js';
 import {
@@ -12,10 +12,19 @@ import {
   NoCandidateError,
   UnknownModelError,
 } from '../domain/errors.js';
-import type { CallContext, CallStats, ChatCall, Constraints, Policy } from '../domain/types.js';
+import type {
+  CallContext,
+  CallStats,
+  ChatCall,
+  CompletionResult,
+  Constraints,
+  Policy,
+  StreamOutput,
+} from '../domain/types.js';
 import type { RouterEngine } from '../engine/engine.js';
 import type { ChatMessage, ContentPart, ResponseFormat, ToolChoice } from '../providers/types.js';
 import { ClientGone } from './client-gone.js';
+import { takeChatCompletions } from './fast-path.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import { chatCompletionBody, embeddingsBody, type ChatCompletionBody } from './schema.js';
 
@@ -29,6 +38,8 @@ import { chatCompletionBody, embeddingsBody, type ChatCompletionBody } from './s
 export interface OpenAIRoutesOptions {
   defaultTenant: string;
   bodyLimit: number;
+  /** Where failures of the chat endpoint are logged (default: fastify's request logger). */
+  logger?: Pick<Logger, 'error' | 'warn'>;
 }
 
 interface OpenAIError {
@@ -41,14 +52,14 @@ interface OpenAIError {
 
 const POLICIES = new Set<Policy>(['cost', 'speed', 'quality', 'balanced']);
 
-function header(req: FastifyRequest, name: string): string | undefined {
-  const v = req.headers[name];
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
   const s = Array.isArray(v) ? v[0] : v;
   return s === undefined || s === '' ? undefined : s;
 }
 
-function numberHeader(req: FastifyRequest, name: string, min: number): number | undefined {
-  const raw = header(req, name);
+function numberHeader(headers: IncomingHttpHeaders, name: string, min: number): number | undefined {
+  const raw = header(headers, name);
   if (raw === undefined) return undefined;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < min)
@@ -56,20 +67,20 @@ function numberHeader(req: FastifyRequest, name: string, min: number): number | 
   return n;
 }
 
-function contextFrom(req: FastifyRequest, defaultTenant: string): CallContext {
-  const budgetUsd = numberHeader(req, 'x-ql-generation-budget-usd', 0);
+function contextFrom(headers: IncomingHttpHeaders, defaultTenant: string): CallContext {
+  const budgetUsd = numberHeader(headers, 'x-ql-generation-budget-usd', 0);
   return {
-    tenantId: header(req, 'x-ql-tenant-id') ?? defaultTenant,
-    generationId: header(req, 'x-ql-generation-id'),
-    requestId: header(req, 'x-ql-request-id'),
-    caller: header(req, 'x-ql-caller'),
-    stepId: header(req, 'x-ql-step-id'),
+    tenantId: header(headers, 'x-ql-tenant-id') ?? defaultTenant,
+    generationId: header(headers, 'x-ql-generation-id'),
+    requestId: header(headers, 'x-ql-request-id'),
+    caller: header(headers, 'x-ql-caller'),
+    stepId: header(headers, 'x-ql-step-id'),
     generationBudgetMicros: budgetUsd === undefined ? undefined : Math.round(budgetUsd * 1_000_000),
   };
 }
 
-function policyFrom(req: FastifyRequest): Policy | undefined {
-  const raw = header(req, 'x-ql-policy');
+function policyFrom(headers: IncomingHttpHeaders): Policy | undefined {
+  const raw = header(headers, 'x-ql-policy');
   if (raw === undefined) return undefined;
   const p = raw.toLowerCase() as Policy;
   if (!POLICIES.has(p))
@@ -98,7 +109,7 @@ function contentOf(
 
 export function chatCallFromBody(
   body: ChatCompletionBody,
-  req: FastifyRequest,
+  headers: IncomingHttpHeaders,
   defaultTenant: string,
 ): ChatCall {
   const messages: ChatMessage[] = body.messages.map((m, i) => {
@@ -154,13 +165,13 @@ export function chatCallFromBody(
     };
   } else if (rf) responseFormat = { type: rf.type };
 
-  const maxCostUsd = numberHeader(req, 'x-ql-max-cost-usd', 0);
+  const maxCostUsd = numberHeader(headers, 'x-ql-max-cost-usd', 0);
   const constraints: Constraints = {
     maxCostMicros: maxCostUsd === undefined ? undefined : Math.round(maxCostUsd * 1_000_000),
-    maxAttempts: numberHeader(req, 'x-ql-max-attempts', 1),
-    minQuality: numberHeader(req, 'x-ql-min-quality', 0),
+    maxAttempts: numberHeader(headers, 'x-ql-max-attempts', 1),
+    minQuality: numberHeader(headers, 'x-ql-min-quality', 0),
   };
-  const fallbackHeader = header(req, 'x-ql-fallback-models');
+  const fallbackHeader = header(headers, 'x-ql-fallback-models');
   return {
     selector: body.model,
     messages,
@@ -182,9 +193,9 @@ export function chatCallFromBody(
           ? [body.stop]
           : body.stop,
     seed: body.seed ?? undefined,
-    policy: policyFrom(req),
+    policy: policyFrom(headers),
     constraints,
-    context: contextFrom(req, defaultTenant),
+    context: contextFrom(headers, defaultTenant),
     fallbackModels:
       body.fallback_models ??
       (fallbackHeader
@@ -343,9 +354,9 @@ function usageOf(stats: CallStats) {
   };
 }
 
-function traceOf(req: FastifyRequest) {
-  return req.headers.traceparent
-    ? extractTraceContext(req.headers as Record<string, string | undefined>)
+function traceOf(headers: IncomingHttpHeaders) {
+  return headers.traceparent
+    ? extractTraceContext(headers as Record<string, string | undefined>)
     : undefined;
 }
 
@@ -355,6 +366,11 @@ export function registerOpenAIRoutes(
   engine: RouterEngine,
   options: OpenAIRoutesOptions,
 ): void {
+  const chat = chatHandler(engine, options);
+  takeChatCompletions(app.server, chat, {
+    bodyLimit: options.bodyLimit,
+    logger: options.logger ?? app.log,
+  });
   void app.register(async (scope) => {
     // req.log is made on its first line written, not for every call (see lazy-logger.ts).
     scope.setChildLoggerFactory(lazyChildLogger);
@@ -381,48 +397,11 @@ export function registerOpenAIRoutes(
     // Per-request log lines at info would cost more than the rest of the hop; failures still log.
     const routeOptions = { logLevel: 'warn' as const, bodyLimit: options.bodyLimit };
 
+    // The real server's chat requests are taken before fastify (fast-path.ts); this route serves
+    // the rest (inject, bodies fastify's parser had to refuse first) with the same code.
     scope.post('/v1/chat/completions', routeOptions, async (req, reply) => {
-      const body = chatCompletionBody.parse(req.body);
-      const call = chatCallFromBody(body, req, options.defaultTenant);
-      if (body.stream)
-        return streamChat(req, reply, engine, call, body.stream_options?.include_usage === true);
-      const gone = new ClientGone();
-      const onClose = () => {
-        if (!reply.raw.writableEnded) gone.abort(new Error('client closed the connection'));
-      };
-      reply.raw.once('close', onClose);
-      const r = await engine.complete(call, {
-        api: 'http',
-        signal: gone,
-        traceContext: traceOf(req),
-      });
-      reply.raw.removeListener('close', onClose);
-      const message: Record<string, unknown> = {
-        role: 'assistant',
-        content: r.text || (r.toolCalls.length ? null : ''),
-        refusal: null,
-      };
-      if (r.toolCalls.length) {
-        message.tool_calls = r.toolCalls.map((t) => ({
-          id: t.id,
-          type: 'function',
-          function: { name: t.name, arguments: t.argumentsJson },
-        }));
-      }
-      void reply.headers({
-        ...statsHeaders(r.stats),
-        'x-ql-cost-usd': usdString(r.stats.costMicros),
-        'content-type': 'application/json',
-      });
-      return JSON.stringify({
-        id: `chatcmpl-${r.stats.requestId}`,
-        object: 'chat.completion',
-        created: Math.floor(Date.now() / 1000),
-        model: r.stats.model,
-        choices: [{ index: 0, message, logprobs: null, finish_reason: r.finishReason }],
-        usage: usageOf(r.stats),
-        system_fingerprint: null,
-      });
+      reply.hijack();
+      await chat(req.headers, req.body, reply.raw, req.log);
     });
 
     scope.post('/v1/embeddings', routeOptions, async (req, reply) => {
@@ -437,10 +416,10 @@ export function registerOpenAIRoutes(
           selector: body.model,
           inputs,
           dimensions: body.dimensions,
-          policy: policyFrom(req),
-          context: contextFrom(req, options.defaultTenant),
+          policy: policyFrom(req.headers),
+          context: contextFrom(req.headers, options.defaultTenant),
         },
-        { api: 'http', signal: gone, traceContext: traceOf(req) },
+        { api: 'http', signal: gone, traceContext: traceOf(req.headers) },
       );
       const base64 = body.encoding_format === 'base64';
       void reply.headers({
@@ -477,42 +456,124 @@ export function registerOpenAIRoutes(
   });
 }
 
+export type ChatLog = Pick<Logger, 'error' | 'warn'>;
+
+/** Answers with an OpenAI-shaped error (nothing sent yet) or ends a started stream with one. */
+export function sendError(res: ServerResponse, err: unknown, log: ChatLog): void {
+  const e = toOpenAIError(err);
+  if (e.code === 'internal_error') log.error({ err }, 'request failed');
+  if (res.writableEnded || res.destroyed) return;
+  const body = errorBody(e);
+  if (res.headersSent) {
+    res.end(`data: ${body}\n\n`);
+    return;
+  }
+  res.writeHead(e.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/**
+ * `POST /v1/chat/completions` once its JSON body is parsed: validation, the engine, the answer
+ * (JSON or server-sent events) written straight to the response. Shared by the fast path in
+ * front of fastify and the fastify route; never throws (failures are answered).
+ */
+export type ChatHandler = (
+  headers: IncomingHttpHeaders,
+  json: unknown,
+  res: ServerResponse,
+  log?: ChatLog,
+) => Promise<void>;
+
+export function chatHandler(engine: RouterEngine, options: OpenAIRoutesOptions): ChatHandler {
+  const { defaultTenant } = options;
+  return async (headers, json, res, requestLog) => {
+    const log = options.logger ?? requestLog!;
+    let call: ChatCall;
+    let body: ChatCompletionBody;
+    try {
+      body = chatCompletionBody.parse(json);
+      call = chatCallFromBody(body, headers, defaultTenant);
+    } catch (err) {
+      sendError(res, err, log);
+      return;
+    }
+    const gone = new ClientGone();
+    const onClose = () => {
+      if (!res.writableEnded) gone.abort(new Error('client closed the connection'));
+    };
+    res.once('close', onClose);
+    const callOptions = { api: 'http' as const, signal: gone, traceContext: traceOf(headers) };
+    try {
+      if (body.stream) {
+        await streamChat(res, engine.stream(call, callOptions), body, log);
+        return;
+      }
+      const r = await engine.complete(call, callOptions);
+      writeCompletion(res, r);
+    } catch (err) {
+      sendError(res, err, log);
+    } finally {
+      res.removeListener('close', onClose);
+    }
+  };
+}
+
+/** A whole answer: the Chat Completions object, written in one piece with its headers. */
+function writeCompletion(res: ServerResponse, r: CompletionResult): void {
+  const s = r.stats;
+  let message: string;
+  if (r.toolCalls.length) {
+    const calls = JSON.stringify(
+      r.toolCalls.map((t) => ({
+        id: t.id,
+        type: 'function',
+        function: { name: t.name, arguments: t.argumentsJson },
+      })),
+    );
+    message = `{"role":"assistant","content":${r.text ? JSON.stringify(r.text) : 'null'},"refusal":null,"tool_calls":${calls}}`;
+  } else {
+    message = `{"role":"assistant","content":${JSON.stringify(r.text)},"refusal":null}`;
+  }
+  // The same fields, in the same order, as JSON.stringify of the object would give.
+  const body = `{"id":${JSON.stringify(`chatcmpl-${s.requestId}`)},"object":"chat.completion","created":${Math.floor(Date.now() / 1000)},"model":${JSON.stringify(s.model)},"choices":[{"index":0,"message":${message},"logprobs":null,"finish_reason":${JSON.stringify(r.finishReason)}}],"usage":${JSON.stringify(usageOf(s))},"system_fingerprint":null}`;
+  res.writeHead(200, [
+    'x-ql-provider',
+    s.provider,
+    'x-ql-model',
+    s.model,
+    'x-ql-attempts',
+    String(s.attemptCount),
+    'x-ql-request-id',
+    s.requestId,
+    'x-ql-cost-usd',
+    usdString(s.costMicros),
+    'content-type',
+    'application/json',
+    'content-length',
+    String(Buffer.byteLength(body)),
+  ]);
+  res.end(body);
+}
+
 /**
  * Server-sent events in the Chat Completions chunk format. Headers (with the model the router
  * committed to) go out with the first token; an error before that is an ordinary JSON error
  * response, an error after it an `error` event ending the stream.
  */
 async function streamChat(
-  req: FastifyRequest,
-  reply: FastifyReply,
-  engine: RouterEngine,
-  call: ChatCall,
-  includeUsage: boolean,
+  res: ServerResponse,
+  stream: AsyncGenerator<StreamOutput, void, undefined>,
+  body: ChatCompletionBody,
+  log: ChatLog,
 ): Promise<void> {
-  const gone = new ClientGone();
-  const res: ServerResponse = reply.raw;
-  const onClose = () => {
-    if (!res.writableEnded) gone.abort(new Error('client closed the connection'));
-  };
-  res.once('close', onClose);
-  const stream = engine.stream(call, {
-    api: 'http',
-    signal: gone,
-    traceContext: traceOf(req),
-  });
-  // Throws before anything is sent: fastify's error handler answers with the JSON error.
+  const includeUsage = body.stream_options?.include_usage === true;
+  // Throws before anything is sent: answered as a JSON error.
   const first = await stream.next();
-  reply.hijack();
   if (first.done || first.value.type !== 'start') {
-    res.writeHead(500, { 'content-type': 'application/json' }).end(
-      errorBody({
-        status: 500,
-        type: 'api_error',
-        code: 'internal_error',
-        param: null,
-        message: 'stream ended early',
-      }),
-    );
+    sendError(res, new Error('stream ended early'), log);
     return;
   }
   const start = first.value;
@@ -580,12 +641,7 @@ async function streamChat(
     }
     res.end('data: [DONE]\n\n');
   } catch (err) {
-    const e = toOpenAIError(err);
-    if (!(err instanceof CancelledError)) req.log.warn({ err }, 'stream failed after it started');
-    if (!res.writableEnded && !res.destroyed) {
-      res.end(`data: ${errorBody(e)}\n\n`);
-    }
-  } finally {
-    res.removeListener('close', onClose);
+    if (!(err instanceof CancelledError)) log.warn({ err }, 'stream failed after it started');
+    if (!res.writableEnded && !res.destroyed) res.end(`data: ${errorBody(toOpenAIError(err))}\n\n`);
   }
 }

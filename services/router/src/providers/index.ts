@@ -1,11 +1,14 @@
 // One adapter per provider family, each over the provider's official SDK (Ollama: see
-// ollama.ts for why it is a small fetch client). Every adapter keeps one client for its
+// ollama.ts for why it is a small fetch client) — except the Chat Completions kinds (OpenAI,
+// vLLM, OpenAI-compatible, Groq), which by default speak the wire directly (openai-direct.ts
+// says why); `client: sdk` puts them back on their SDKs. Every adapter keeps one client for its
 // lifetime (connection reuse) and turns off the SDK's own retries: the router core retries.
 import { AnthropicAdapter } from './anthropic.js';
 import { BedrockAdapter } from './bedrock.js';
 import { GroqAdapter } from './groq.js';
 import { OllamaAdapter } from './ollama.js';
 import { OpenAIAdapter } from './openai.js';
+import { DirectChatCompletionsAdapter } from './openai-direct.js';
 import type { ProviderAdapter, ProviderSettings } from './types.js';
 
 export * from './types.js';
@@ -14,6 +17,7 @@ export { BedrockAdapter, mapBedrockError } from './bedrock.js';
 export { GroqAdapter } from './groq.js';
 export { OllamaAdapter } from './ollama.js';
 export { OpenAIAdapter } from './openai.js';
+export { DirectChatCompletionsAdapter } from './openai-direct.js';
 export { parseRetryAfter, retryAfterMs } from './errors.js';
 export { claudeHasNativeJson, DEFAULT_TIMEOUT_MS, JSON_TOOL_NAME } from './shared.js';
 
@@ -27,8 +31,12 @@ export function createProvider(settings: ProviderSettings): ProviderAdapter {
     case 'openai':
     case 'vllm':
     case 'openai-compatible':
+      if (settings.client !== 'sdk')
+        return new DirectChatCompletionsAdapter({ ...settings, kind: settings.kind });
       return new OpenAIAdapter(settings);
     case 'groq':
+      if (settings.client !== 'sdk')
+        return new DirectChatCompletionsAdapter({ ...settings, kind: settings.kind });
       return new GroqAdapter(settings);
     case 'anthropic':
       return AnthropicAdapter.fromSettings(settings);

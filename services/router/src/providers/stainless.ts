@@ -80,35 +80,13 @@ export function mapStainlessError(
 
   if (err instanceof classes.APIError) {
     const e = err as ApiErrorShape;
-    const { message, type, code, param } = bodyFields(e.error);
-    const status = typeof e.status === 'number' ? e.status : undefined;
-    let kind: ProviderErrorKind;
-    if (status === undefined) {
-      // An error event inside a 200 stream: only the body says what happened.
-      kind =
-        kindForErrorType(code) ?? kindForErrorType(type) ?? kindFromText(message) ?? 'server_error';
-      // A generic type ("server_error") can hide a more precise text ("overloaded").
-      if (kind === 'server_error') kind = kindFromText(message) ?? kind;
-    } else {
-      kind = kindForStatus(status);
-      const byCode = kindForErrorType(code);
-      if (byCode === 'context_too_long' || (byCode === 'auth' && kind !== 'auth')) kind = byCode;
-    }
-    if (kind === 'bad_request' || kind === 'rate_limited') {
-      if (saysQuotaExhausted(code) || saysQuotaExhausted(type) || saysQuotaExhausted(message))
-        kind = 'auth';
-    }
-    if (kind === 'bad_request' && saysContextTooLong(message)) kind = 'context_too_long';
-
-    const facts: ErrorFacts = {};
-    if (status !== undefined) facts.status = status;
-    const providerCode = code ?? type;
-    if (providerCode) facts.providerCode = providerCode;
-    if (param) facts.param = param;
     const headers = e.headers;
-    const wait = retryAfterMs((n) => headers?.get(n), message);
-    if (wait !== undefined) facts.retryAfterMs = wait;
-    return providerError(provider, kind, facts);
+    return mapApiError(
+      provider,
+      typeof e.status === 'number' ? e.status : undefined,
+      e.error,
+      (n) => headers?.get(n),
+    );
   }
 
   const cause = systemCause(err);
@@ -141,4 +119,44 @@ function mapTransportOrAbort(
     return providerError(provider, t?.kind ?? 'network', facts);
   }
   return undefined;
+}
+
+/**
+ * An error answer of a Chat Completions style API (OpenAI, Groq, vLLM, Anthropic): its status
+ * (undefined for an error event inside a 200 stream), its parsed body and its headers. Shared by
+ * the SDK adapters (through the SDKs' APIError) and the direct client, so both classify alike.
+ */
+export function mapApiError(
+  provider: string,
+  status: number | undefined,
+  body: unknown,
+  header: (name: string) => string | null | undefined,
+): ProviderError {
+  const { message, type, code, param } = bodyFields(body);
+  let kind: ProviderErrorKind;
+  if (status === undefined) {
+    // An error event inside a 200 stream: only the body says what happened.
+    kind =
+      kindForErrorType(code) ?? kindForErrorType(type) ?? kindFromText(message) ?? 'server_error';
+    // A generic type ("server_error") can hide a more precise text ("overloaded").
+    if (kind === 'server_error') kind = kindFromText(message) ?? kind;
+  } else {
+    kind = kindForStatus(status);
+    const byCode = kindForErrorType(code);
+    if (byCode === 'context_too_long' || (byCode === 'auth' && kind !== 'auth')) kind = byCode;
+  }
+  if (kind === 'bad_request' || kind === 'rate_limited') {
+    if (saysQuotaExhausted(code) || saysQuotaExhausted(type) || saysQuotaExhausted(message))
+      kind = 'auth';
+  }
+  if (kind === 'bad_request' && saysContextTooLong(message)) kind = 'context_too_long';
+
+  const facts: ErrorFacts = {};
+  if (status !== undefined) facts.status = status;
+  const providerCode = code ?? type;
+  if (providerCode) facts.providerCode = providerCode;
+  if (param) facts.param = param;
+  const wait = retryAfterMs(header, message);
+  if (wait !== undefined) facts.retryAfterMs = wait;
+  return providerError(provider, kind, facts);
 }

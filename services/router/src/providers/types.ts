@@ -51,6 +51,16 @@ export type ResponseFormat =
       strict?: boolean;
     };
 
+/**
+ * What listening for a cancellation takes: an `AbortSignal` fits, and so do the router's lighter
+ * signals (an `AbortSignal` costs several µs to make on Node 20, more than its use).
+ */
+export interface Cancellation {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export interface ChatRequest {
   /** The provider's own model id, e.g. `gpt-4o-mini` (not `openai-main/gpt-4o-mini`). */
   model: string;
@@ -65,6 +75,11 @@ export interface ChatRequest {
   seed?: number;
   /** Aborts the upstream request (caller gone, attempt timeout, first-token timeout). */
   signal?: AbortSignal;
+  /**
+   * The same cancellation as `signal`, for adapters that only listen for it (the direct client):
+   * reading this instead of `signal` spares the `AbortSignal`, which the engine makes on first read.
+   */
+  cancel?: Cancellation;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
@@ -103,6 +118,8 @@ export interface EmbedRequest {
   inputs: string[];
   dimensions?: number;
   signal?: AbortSignal;
+  /** As `ChatRequest.cancel`. */
+  cancel?: Cancellation;
 }
 
 export interface EmbedResult {
@@ -173,6 +190,8 @@ export interface ProviderAdapter {
   close?(): Promise<void>;
 }
 
+export type ProviderClient = 'direct' | 'sdk';
+
 /** What an adapter is built from: one `providers:` entry of the router config plus its secret. */
 export interface ProviderSettings {
   name: string;
@@ -195,7 +214,13 @@ export interface ProviderSettings {
    */
   fetch?: typeof fetch;
   /**
-   * Bedrock: connections per upstream host of its keep-alive agents (default 256). The other
+   * OpenAI, vLLM, OpenAI-compatible and Groq: `direct` (default) speaks the Chat Completions wire
+   * over the router's own keep-alive node:http client (providers/openai-direct.ts); `sdk` goes
+   * through the official SDK (`openai`, `groq-sdk`) on `fetch`. Other kinds ignore it.
+   */
+  client?: ProviderClient;
+  /**
+   * Bedrock and the direct client: connections per upstream host of its keep-alive agents (default 256). The other
    * kinds get theirs from `fetch`.
    */
   maxSockets?: number;

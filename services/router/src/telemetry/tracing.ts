@@ -1,5 +1,6 @@
 import {
   context,
+  INVALID_SPAN_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -26,28 +27,39 @@ export interface RequestAttributes {
   stream?: boolean;
 }
 
+/** A call's span, and the context its attempt spans are children of (only when it records). */
+export interface CallSpan {
+  span: Span;
+  ctx: Context | undefined;
+}
+
+export type AttemptSpan = Span;
+
+/** What attempts of a call that is not recorded get: nothing to make, nothing to end. */
+const UNRECORDED: AttemptSpan = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
 export function startCallSpan(
   operation: GenAiOperation,
   selector: string,
   parent: Context | undefined,
   attrs: { requestId: string; tenantId: string; generationId?: string | undefined },
-): { span: Span; ctx: Context } {
+): CallSpan {
   const base = parent ?? context.active();
   const span = tracer.startSpan(
     `router ${operation} ${selector || 'auto'}`,
     { kind: SpanKind.INTERNAL },
     base,
   );
-  // Attributes only for a span that records them (none is recorded without an exporter).
-  if (span.isRecording()) {
-    span.setAttributes({
-      'gen_ai.operation.name': operation,
-      'ql.router.selector': selector || 'auto',
-      'ql.router.request_id': attrs.requestId,
-      'ql.tenant': attrs.tenantId,
-      ...(attrs.generationId ? { 'ql.generation': attrs.generationId } : {}),
-    });
-  }
+  // Attributes and a child context only for a span that records them (none is recorded without
+  // an exporter, or when the trace is not sampled).
+  if (!span.isRecording()) return { span, ctx: undefined };
+  span.setAttributes({
+    'gen_ai.operation.name': operation,
+    'ql.router.selector': selector || 'auto',
+    'ql.router.request_id': attrs.requestId,
+    'ql.tenant': attrs.tenantId,
+    ...(attrs.generationId ? { 'ql.generation': attrs.generationId } : {}),
+  });
   return { span, ctx: trace.setSpan(base, span) };
 }
 
@@ -56,13 +68,23 @@ const PROVIDER_NAME: Partial<Record<ModelSpec['providerKind'], string>> = {
   bedrock: 'aws.bedrock',
 };
 
+/**
+ * The attempt's span, a child of the call's. A call that is not recorded has attempts that are
+ * not either (every standard sampler decides a trace's children as its root, parent-based or by
+ * trace id), so none is made for them.
+ */
 export function startAttemptSpan(
-  parent: Context,
+  call: CallSpan,
   operation: GenAiOperation,
   model: ModelSpec,
   request: RequestAttributes,
-): Span {
-  const span = tracer.startSpan(`${operation} ${model.modelId}`, { kind: SpanKind.CLIENT }, parent);
+): AttemptSpan {
+  if (!call.ctx) return UNRECORDED;
+  const span = tracer.startSpan(
+    `${operation} ${model.modelId}`,
+    { kind: SpanKind.CLIENT },
+    call.ctx,
+  );
   if (!span.isRecording()) return span;
   const attributes: Record<string, string | number | boolean> = {
     'gen_ai.operation.name': operation,

@@ -296,9 +296,9 @@ function abortReason(signal: AbortSignal): unknown {
 }
 
 /** The body's decoder for its `content-encoding`, as the platform fetch decodes it. */
-type Coding = 'gzip' | 'deflate' | 'br' | undefined;
+export type Coding = 'gzip' | 'deflate' | 'br' | undefined;
 
-function codingOf(res: IncomingMessage): Coding {
+export function codingOf(res: IncomingMessage): Coding {
   const enc = res.headers['content-encoding']?.trim().toLowerCase();
   if (!enc || enc === 'identity') return undefined;
   if (enc === 'gzip' || enc === 'x-gzip') return 'gzip';
@@ -307,14 +307,14 @@ function codingOf(res: IncomingMessage): Coding {
   return undefined;
 }
 
-function decodeWhole(buf: Buffer, coding: Coding): Buffer {
+export function decodeWhole(buf: Buffer, coding: Coding): Buffer {
   if (coding === 'gzip') return gunzipSync(buf);
   if (coding === 'deflate') return inflateSync(buf);
   if (coding === 'br') return brotliDecompressSync(buf);
   return buf;
 }
 
-function decodeStream(res: IncomingMessage, coding: Coding): Readable {
+export function decodeStream(res: IncomingMessage, coding: Coding): Readable {
   if (!coding) return res;
   const decoder =
     coding === 'gzip'

@@ -15,6 +15,7 @@ import {
   createProvider,
   ProviderError,
   type ChatResult,
+  type ProviderClient,
   type ProviderAdapter,
   type ProviderErrorKind,
   type ProviderSettings,
@@ -45,10 +46,23 @@ export function providerFetch(): typeof fetch | undefined {
   return sharedFetch;
 }
 
+/**
+ * The client of the Chat Completions kinds (openai, vllm, openai-compatible, groq): the router's
+ * default, the direct wire client (`client: direct`), or with QL_TEST_PROVIDER_CLIENT=sdk their
+ * official SDKs (`client: sdk`), as always on the platform fetch. The `*.sdk.test.ts` files run
+ * each suite that way; the other kinds have no such choice and run the same in every mode.
+ */
+export function clientMode(): ProviderClient {
+  return process.env.QL_TEST_PROVIDER_CLIENT === 'sdk' || fetchMode() === 'platform'
+    ? 'sdk'
+    : 'direct';
+}
+
 function withFetch<T extends ProviderSettings>(settings: T): T {
   const f = providerFetch();
+  const out: T = { client: clientMode(), ...settings };
   // An override naming `fetch` (even undefined) wins.
-  return f && !('fetch' in settings) ? { ...settings, fetch: f } : settings;
+  return f && !('fetch' in settings) ? { ...out, fetch: f } : out;
 }
 
 export type FamilyId =
