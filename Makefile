@@ -6,7 +6,7 @@ PNPM_VERSION := $(shell node -p "require('./package.json').packageManager.split(
 PNPM := pnpm
 export TURBO_TELEMETRY_DISABLED := 1
 
-.PHONY: help install proto proto-lint proto-check build lint typecheck test test-unit test-integration services demo bench clean
+.PHONY: help install proto proto-lint proto-check build lint typecheck test test-unit test-integration services sandbox-tools demo bench clean
 
 help:
 	@echo "make demo        run the main job in embedded mode"
@@ -36,10 +36,12 @@ lint: install
 typecheck: install
 	$(PNPM) run typecheck
 
-services:
+services: sandbox-tools
 	scripts/dev/ensure-services.sh
-	@# qtest's sandbox tests run untrusted commands under bubblewrap (GNU time reports their usage);
-	@# its runner tests drive go test and pytest with coverage.py too.
+
+# qtest runs untrusted commands under bubblewrap (GNU time reports their usage); its runner tests
+# drive go test and pytest with coverage.py too. From Debian, when missing.
+sandbox-tools:
 	@command -v bwrap >/dev/null && test -x /usr/bin/time && command -v go >/dev/null && \
 		test -x /usr/bin/python3 && /usr/bin/python3 -c 'import pytest, coverage' 2>/dev/null || \
 		(echo "installing bubblewrap, time, go and pytest with coverage from Debian"; apt-get update -qq && \
@@ -63,7 +65,7 @@ DEMO_DESCRIPTION ?= A lending library. Each book has a title, an isbn (unique), 
   books. Members have a name and an email, and can borrow books. Members log in; librarians are admins.
 DEMO_OUT ?= demo-output
 
-demo: install build
+demo: install build sandbox-tools
 	node packages/cli/dist/main.js generate "$(DEMO_DESCRIPTION)" --name lending-library --out $(DEMO_OUT) --force --verify
 	node packages/cli/dist/main.js capsule verify $(DEMO_OUT)/lending-library-0.1.0.qlc
 

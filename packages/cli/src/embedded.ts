@@ -1,10 +1,12 @@
 // Embedded mode (DESIGN.md §5): the services of a generation built by their own app.ts and wired
 // in this process with the in-memory bus, one PGlite and one local blob directory — the same
-// handlers, events and stores as the distributed deployment. Today: codegen (analysis, the
-// blueprint-mode drafter, validation) and capsule (packaging); qtest joins the same bus later.
+// handlers, events and stores as the distributed deployment: codegen (analysis, the
+// blueprint-mode drafter, validation), capsule (packaging) and, when asked, qtest (the quality
+// gate in the sandbox).
 import path from 'node:path';
 import { create, type DescMessage } from '@bufbuild/protobuf';
 import { createCapsuleApp, type CapsuleApp } from '@quantumlayer/capsule';
+import { createQTestApp, type QTestApp, type QualityReport } from '@quantumlayer/qtest';
 import {
   createCodegenApp,
   ValidationReportSchema,
@@ -22,6 +24,7 @@ import {
   GenerationStage,
   PrincipalKind,
   RequirementsAnalyzedSchema,
+  TestsCompletedSchema,
   ValidationFailedSchema,
 } from '@quantumlayer/contracts';
 import {
@@ -39,7 +42,7 @@ import {
 
 export const LOCAL_TENANT = 'local';
 
-export type Stage = 'analysis' | 'drafting' | 'validation' | 'packaging';
+export type Stage = 'analysis' | 'drafting' | 'validation' | 'packaging' | 'testing';
 
 export type Progress =
   | {
@@ -52,7 +55,9 @@ export type Progress =
     }
   | { stage: 'drafted'; files: number; ms: number }
   | { stage: 'validated'; passed: boolean; summary: string; ms: number }
-  | { stage: 'packaged'; fileName: string; manifestDigest: string; keyId: string; ms: number };
+  | { stage: 'packaged'; fileName: string; manifestDigest: string; keyId: string; ms: number }
+  | { stage: 'testing'; runs: number }
+  | { stage: 'tested'; report: QualityReport; ms: number };
 
 export interface EmbeddedFile {
   path: string;
@@ -75,6 +80,8 @@ export type EmbeddedResult =
       files: EmbeddedFile[];
       report: ValidationReport;
       capsule: EmbeddedCapsule;
+      /** The quality gate's run of the capsule, when tests were asked for. */
+      tests?: QualityReport;
     }
   | {
       ok: false;
@@ -101,6 +108,8 @@ export interface EmbeddedOptions {
   pgliteCacheDir?: string;
   /** Gives up after this long (default 10 minutes: the first lock file of a stack needs npm). */
   timeoutMs?: number;
+  /** Also run the quality gate on the capsule (qtest, in the sandbox), the tests this many times. */
+  testRuns?: number;
 }
 
 const EFFORT: Partial<Record<Complexity, string>> = {
@@ -115,12 +124,13 @@ const STAGE: Partial<Record<GenerationStage, Stage>> = {
   [GenerationStage.DRAFTING]: 'drafting',
   [GenerationStage.VALIDATION]: 'validation',
   [GenerationStage.PACKAGING]: 'packaging',
+  [GenerationStage.TESTING]: 'testing',
 };
 
 /** Runs one blueprint-mode generation through the in-process services. */
 export async function generateEmbedded(options: EmbeddedOptions): Promise<EmbeddedResult> {
   const bus = new MemoryEventBus({ logger: options.logger });
-  const apps: (CodegenApp | CapsuleApp)[] = [];
+  const apps: (CodegenApp | CapsuleApp | QTestApp)[] = [];
   let db: Database | undefined;
   const generationId = newEventId();
   try {
@@ -145,6 +155,11 @@ export async function generateEmbedded(options: EmbeddedOptions): Promise<Embedd
     apps.push(codegen);
     const capsule = await createCapsuleApp(ports);
     apps.push(capsule);
+    const testRuns = options.testRuns;
+    if (testRuns)
+      apps.push(
+        await createQTestApp({ ...ports, env: { ...env, QL_QTEST_RUNS: String(testRuns) } }),
+      );
     for (const app of apps) await app.start();
 
     let last = performance.now();
@@ -166,6 +181,7 @@ export async function generateEmbedded(options: EmbeddedOptions): Promise<Embedd
       let appName = '';
       let report: ValidationReport | undefined;
       let filesetKey: string | undefined;
+      let built: Extract<EmbeddedResult, { ok: true }> | undefined;
       const watch = (schema: DescMessage, fn: (e: DeliveredEvent) => Promise<void>) =>
         bus.subscribe(
           {
@@ -237,7 +253,7 @@ export async function generateEmbedded(options: EmbeddedOptions): Promise<Embedd
             keyId: m.signingKeyId,
             ms: lap(),
           });
-          resolve({
+          built = {
             ok: true,
             generationId,
             appName: m.appName || appName,
@@ -249,7 +265,15 @@ export async function generateEmbedded(options: EmbeddedOptions): Promise<Embedd
               manifestDigest: m.manifestDigest,
               signingKeyId: m.signingKeyId,
             },
-          });
+          };
+          if (testRuns) options.onProgress?.({ stage: 'testing', runs: testRuns });
+          else resolve(built);
+        }),
+        watch(TestsCompletedSchema, async (e) => {
+          const m = decodeEvent(TestsCompletedSchema, e);
+          const tests = (await readJson(m.report!.key)) as QualityReport;
+          options.onProgress?.({ stage: 'tested', report: tests, ms: lap() });
+          resolve({ ...built!, tests });
         }),
         watch(GenerationFailedSchema, async (e) => {
           const m = decodeEvent(GenerationFailedSchema, e);

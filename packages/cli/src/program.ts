@@ -9,14 +9,13 @@ import {
   DescriptionError,
   inputFailure,
   parseRequirements,
-  verifyProject,
   writeProject,
-  type VerifyResult,
 } from '@quantumlayer/codegen';
 import { createLogger } from '@quantumlayer/kit';
 import { Command, CommanderError, Option } from 'commander';
 import { registerCapsuleCommands } from './capsule.js';
-import { registerQTestCommands } from './qtest.js';
+import { qualityLines, registerQTestCommands } from './qtest.js';
+import { sandboxAvailable } from '@quantumlayer/qtest';
 import { generateEmbedded, type EmbeddedFile, type Progress } from './embedded.js';
 import { formatAnalysis, formatFindings, styleFor, type Style } from './format.js';
 import { localSigningKey } from './keys.js';
@@ -50,7 +49,7 @@ function describeInputError(err: unknown, s: Style): string | undefined {
 }
 
 function stepLine(p: Progress, s: Style): string {
-  const t = s.dim(`${(p.ms / 1000).toFixed(1)}s`);
+  const t = 'ms' in p ? s.dim(`${(p.ms / 1000).toFixed(1)}s`) : '';
   switch (p.stage) {
     case 'analyzed':
       return `${s.green('✓')} analyzed    ${p.appName}: ${p.entities} entities, ${p.criteria} acceptance criteria, ${p.effort} ${t}`;
@@ -60,6 +59,17 @@ function stepLine(p: Progress, s: Style): string {
       return `${p.passed ? s.green('✓') : s.red('✗')} validated   ${p.summary} ${t}`;
     case 'packaged':
       return `${s.green('✓')} packaged    ${p.fileName}, signed by key ${p.keyId} ${t}`;
+    case 'testing':
+      return s.dim(
+        `… testing     in the sandbox: npm ci, typecheck, tests (${p.runs} run${p.runs === 1 ? '' : 's'}) with coverage, security scan`,
+      );
+    case 'tested': {
+      const r = p.report.summary;
+      const ok = r.verdict === 'accepted';
+      const lines =
+        r.coverage.lines === null ? 'no coverage' : `lines ${r.coverage.lines.toFixed(1)}%`;
+      return `${ok ? s.green('✓') : s.red('✗')} tested      ${r.tests.passed} passed, ${r.tests.failed + r.tests.errored} failed, ${r.tests.flaky} flaky · ${lines} · gate ${ok ? 'accepted' : r.verdict} ${t}`;
+    }
   }
 }
 
@@ -70,18 +80,6 @@ async function isEmptyDir(dir: string): Promise<boolean> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
     throw err;
   }
-}
-
-function verifyLines(v: VerifyResult, s: Style): string[] {
-  const lines = v.steps.map((step) => {
-    const ok = step === v.failed ? s.red('✗') : s.green('✓');
-    return `${ok} ${step.step.padEnd(14)}${s.dim(`${(step.ms / 1000).toFixed(1)}s`)}`;
-  });
-  const tests = v.steps.find((x) => x.step === 'npm test');
-  const summary = tests?.output.match(/^Tests:.*$/m)?.[0];
-  if (summary && !v.failed) lines.push(`  ${summary.trim()}`);
-  if (v.failed) lines.push(v.failed.output.trimEnd().split('\n').slice(-25).join('\n'));
-  return lines;
 }
 
 export function buildProgram(io: Io): Command {
@@ -133,14 +131,37 @@ export function buildProgram(io: Io): Command {
     )
     .option(
       '--verify',
-      'then install the project from its lock file, type-check it and run its tests',
+      'then run the quality gate on the capsule in the sandbox: npm ci from the lock file, typecheck, tests with coverage, security scan',
+    )
+    .addOption(
+      new Option('--runs <n>', 'with --verify: runs of the tests (5 catches flaky tests)')
+        .argParser((v) => Number(v))
+        .default(1),
     )
     .option('--force', 'write into an existing, non-empty project directory')
     .action(
       async (
         description: string,
-        opts: { out: string; stack: string; name?: string; verify?: boolean; force?: boolean },
+        opts: {
+          out: string;
+          stack: string;
+          name?: string;
+          verify?: boolean;
+          runs: number;
+          force?: boolean;
+        },
       ) => {
+        if (!Number.isInteger(opts.runs) || opts.runs < 1 || opts.runs > 10) {
+          err(s.red('ql: --runs: expected a whole number from 1 to 10'));
+          throw new Exit(EXIT.usage);
+        }
+        if (opts.verify) {
+          const sandbox = await sandboxAvailable();
+          if (!sandbox.ok) {
+            err(s.red(`ql: --verify needs the sandbox: ${sandbox.reason ?? 'unavailable'}`));
+            throw new Exit(EXIT.failed);
+          }
+        }
         if (io.env['QL_NATS_URL']) {
           err(
             s.red(
@@ -174,7 +195,7 @@ export function buildProgram(io: Io): Command {
             QL_CAPSULE_SIGNING_KEY_FILE: (await localSigningKey(io.env)).privateKeyFile,
           };
           for (const [k, v] of Object.entries(io.env))
-            if (k.startsWith('QL_CODEGEN_') || k.startsWith('QL_CAPSULE_')) passThrough[k] = v;
+            if (/^QL_(CODEGEN|CAPSULE|QTEST)_/.test(k)) passThrough[k] = v;
           result = await generateEmbedded({
             description,
             stack: opts.stack,
@@ -182,6 +203,7 @@ export function buildProgram(io: Io): Command {
             dataDir,
             logger,
             env: passThrough,
+            ...(opts.verify ? { testRuns: opts.runs } : {}),
             onProgress: (p) => out(stepLine(p, s)),
           });
         } finally {
@@ -235,12 +257,11 @@ export function buildProgram(io: Io): Command {
         out(s.dim(`  log: ${path.relative(io.cwd, logFile)}`));
         if (!result.ok) throw new Exit(EXIT.failed);
 
-        if (opts.verify) {
+        if (opts.verify && result.tests) {
           out('');
-          out(s.bold('Checking the project as the quality gate does (npm ci, tsc, npm test):'));
-          const v = await verifyProject(projectDir);
-          for (const line of verifyLines(v, s)) out(line);
-          if (!v.ok) throw new Exit(EXIT.failed);
+          out(s.bold('Quality gate (qtest, in the sandbox):'));
+          for (const line of qualityLines(result.tests, { style: s })) out(line);
+          if (result.tests.summary.verdict !== 'accepted') throw new Exit(EXIT.failed);
         } else {
           out('');
           out(`Next: cd ${where} && npm ci && npm test`);
