@@ -7,29 +7,8 @@ import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import { readCapsule } from '@quantumlayer/capsule';
 import { pack as tarPack } from 'tar-stream';
-import { runCli, type Io } from '../src/index.js';
-
-interface Captured extends Io {
-  out: string[];
-  err: string[];
-}
-
-function io(cwd: string): Captured {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    stdout: { write: (s: string) => out.push(s), isTTY: false },
-    stderr: { write: (s: string) => err.push(s), isTTY: false },
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      XDG_CACHE_HOME: process.env.XDG_CACHE_HOME,
-    },
-    cwd,
-  };
-}
+import { runCli } from '../src/index.js';
+import { io } from './helpers.js';
 
 const LIBRARY =
   'A lending library. Each book has a title, an isbn (unique), a genre (fiction, science, history) ' +

@@ -10,32 +10,11 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { runCli, type Io } from '../src/index.js';
+import { runCli } from '../src/index.js';
+import { io } from './helpers.js';
 
 const execFileP = promisify(execFile);
 const DATABASE_URL = process.env.QL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-interface Captured extends Io {
-  out: string[];
-  err: string[];
-}
-
-function io(cwd: string): Captured {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    stdout: { write: (s: string) => out.push(s), isTTY: false },
-    stderr: { write: (s: string) => err.push(s), isTTY: false },
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      XDG_CACHE_HOME: process.env.XDG_CACHE_HOME,
-    },
-    cwd,
-  };
-}
 
 const CLINIC =
   'A vet clinic. Each pet has a name, a species (dog, cat, bird) and a birth date. Each owner has a ' +

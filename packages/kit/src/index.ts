@@ -16,3 +16,4 @@ export * from './redis.js';
 export * from './rpc/index.js';
 export * from './bus/index.js';
 export * from './service.js';
+export * from './generation.js';

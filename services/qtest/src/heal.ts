@@ -7,7 +7,8 @@
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LlmPort } from './clients/router.js';
-import { AnswerError, parseFileAnswer, testUpdatePrompt } from './domain/qa-agent.js';
+import { AnswerError, testUpdatePrompt } from './domain/qa-agent.js';
+import { askForFile } from './qa-agent.js';
 import type { Evaluator } from './generate/testgen.js';
 import {
   classifyFailures,
@@ -15,6 +16,7 @@ import {
   planHealing,
   type CodeChange,
   type FailureClass,
+  type HealingPlan,
   type ProposeUpdateRequest,
   type ProposedUpdate,
 } from './healing/index.js';
@@ -26,13 +28,7 @@ export interface HealingReport {
   previousRunId: string;
   changedFiles: string[];
   classifications: { test: string; class: FailureClass; evidence: string }[];
-  counts: {
-    drift: number;
-    healed: number;
-    rejected: number;
-    regressions: number;
-    environment: number;
-  };
+  counts: HealingPlan['counts'];
   healed: { test: string; file: string }[];
   rejected: { test: string; reason: string }[];
   /** Why no update was proposed for drift (blueprint mode has no QA agent). */
@@ -134,20 +130,14 @@ export async function healAfterChange(o: HealOptions): Promise<HealingReport> {
           failure: req.failure.message,
           change: req.diff,
         });
-        const answer = await llm.complete({
-          model: o.model,
-          messages: [
-            { role: 'system', text: prompt.system },
-            { role: 'user', text: prompt.user },
-          ],
-          tenantId: o.tenantId,
-          generationId: o.generationId,
-          caller: 'qtest/qa-heal',
-          json: true,
-          ...(o.signal ? { signal: o.signal } : {}),
-        });
         try {
-          const f = parseFileAnswer(answer.text);
+          const f = await askForFile(llm, prompt, {
+            model: o.model,
+            tenantId: o.tenantId,
+            generationId: o.generationId,
+            caller: 'qtest/qa-heal',
+            ...(o.signal ? { signal: o.signal } : {}),
+          });
           return { file: f.path, content: f.content };
         } catch (err) {
           if (err instanceof AnswerError) return null;

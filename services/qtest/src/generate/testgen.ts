@@ -6,10 +6,10 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LlmPort } from '../clients/router.js';
+import { askForFile } from '../qa-agent.js';
 import {
   AnswerError,
   checkTestPath,
-  parseFileAnswer,
   testGenerationPrompt,
   type ProjectFacts,
   type TestTarget,
@@ -135,24 +135,23 @@ export async function generateTests(options: TestGenOptions): Promise<TestGenRes
     const prompt = testGenerationPrompt(target, facts);
     let proposed;
     try {
-      const answer = await options.llm.complete({
-        model: options.model,
-        messages: [
-          { role: 'system', text: prompt.system },
-          { role: 'user', text: prompt.user },
-        ],
-        tenantId: options.tenantId,
-        generationId: options.generationId,
-        caller: 'qtest/qa-generate',
-        json: true,
-        signal: options.signal,
-      });
-      usage.calls += 1;
-      usage.inputTokens += answer.inputTokens;
-      usage.outputTokens += answer.outputTokens;
-      usage.costUsd += answer.costUsd;
-      if (answer.truncated) throw new AnswerError('the answer was cut off (length limit)');
-      proposed = parseFileAnswer(answer.text);
+      proposed = await askForFile(
+        options.llm,
+        prompt,
+        {
+          model: options.model,
+          tenantId: options.tenantId,
+          ...(options.generationId ? { generationId: options.generationId } : {}),
+          caller: 'qtest/qa-generate',
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+        (answer) => {
+          usage.calls += 1;
+          usage.inputTokens += answer.inputTokens;
+          usage.outputTokens += answer.outputTokens;
+          usage.costUsd += answer.costUsd;
+        },
+      );
     } catch (err) {
       if (!(err instanceof AnswerError)) throw err;
       record({ path: '', target: file, kept: false, reason: err.message, coverageGainPct: 0 });

@@ -3,12 +3,13 @@ import {
   AgentRole,
   CapsuleBuiltSchema,
   CodeValidatedSchema,
-  GenerationFailedSchema,
   GenerationStage,
 } from '@quantumlayer/contracts';
 import {
   decodeEvent,
   enqueue,
+  failGeneration,
+  generationSubject,
   keepDeliveryAlive,
   TerminalError,
   toOutgoingEvent,
@@ -45,14 +46,8 @@ const blob = (key: string, size: number, mediaType: string) => ({
 export function onCodeValidated(deps: HandlerDeps): EventHandler {
   return async (event) => {
     const msg = decodeEvent(CodeValidatedSchema, event);
-    if (!msg.generationId) throw new TerminalError(`event ${event.id}: generation_id is empty`);
-    let tenantId: string;
-    try {
-      tenantId = deps.capsules.tenant(msg.tenantId);
-    } catch (err) {
-      throw new TerminalError(`event ${event.id}: ${String(err)}`);
-    }
-    const s = { generationId: msg.generationId, tenantId };
+    const s = generationSubject(event, msg, (id) => deps.capsules.tenant(id));
+    const tenantId = s.tenantId;
     const meta = { source: 'capsule', ceSubject: s.generationId, tenantId };
     const log = deps.logger.child({ generation: s.generationId, tenant: tenantId });
     const started = performance.now();
@@ -103,25 +98,15 @@ export function onCodeValidated(deps: HandlerDeps): EventHandler {
     } catch (err) {
       const failure = inputFailure(err);
       if (!failure) throw err;
-      const applied = await deps.inbox.process(BUILD_CONSUMER, event, async (tx) => {
-        await enqueue(
-          tx,
-          toOutgoingEvent(
-            GenerationFailedSchema,
-            create(GenerationFailedSchema, {
-              ...s,
-              stage: GenerationStage.PACKAGING,
-              reason: failure.message,
-              errorCode: failure.code,
-              retriable: false,
-              attempts: msg.attempt,
-              durationMs: Math.round(performance.now() - started),
-            }),
-            meta,
-          ),
-        );
+      await failGeneration(deps, BUILD_CONSUMER, event, {
+        subject: s,
+        source: 'capsule',
+        stage: GenerationStage.PACKAGING,
+        reason: failure.message,
+        errorCode: failure.code,
+        attempts: msg.attempt,
+        startedMs: started,
       });
-      if (applied) deps.relay.wake();
       log.warn({ code: failure.code, reason: failure.message }, 'capsule could not be built');
     }
   };

@@ -6,7 +6,7 @@ import type {
   OutboxRelay,
   OutgoingEvent,
 } from '@quantumlayer/kit';
-import { enqueue, TerminalError } from '@quantumlayer/kit';
+import { enqueue, generationSubject } from '@quantumlayer/kit';
 import type { Codegen } from '../../codegen.js';
 import { GenerationStage } from '@quantumlayer/contracts';
 import { inputFailure, type InputFailure } from '../../errors.js';
@@ -45,14 +45,7 @@ export function subjectOf(
   event: DeliveredEvent,
   msg: { generationId: string; tenantId: string },
 ): { generationId: string; tenantId: string } {
-  if (!msg.generationId) throw new TerminalError(`event ${event.id}: generation_id is empty`);
-  try {
-    return { generationId: msg.generationId, tenantId: deps.codegen.tenant(msg.tenantId) };
-  } catch (err) {
-    throw new TerminalError(
-      `event ${event.id}: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  }
+  return generationSubject(event, msg, (id) => deps.codegen.tenant(id));
 }
 
 export type { EventHandler };

@@ -1,13 +1,10 @@
 import { create } from '@bufbuild/protobuf';
-import {
-  CapsuleBuiltSchema,
-  GenerationFailedSchema,
-  GenerationStage,
-  TestsCompletedSchema,
-} from '@quantumlayer/contracts';
+import { CapsuleBuiltSchema, GenerationStage, TestsCompletedSchema } from '@quantumlayer/contracts';
 import {
   decodeEvent,
   enqueue,
+  failGeneration,
+  generationSubject,
   keepDeliveryAlive,
   TerminalError,
   toOutgoingEvent,
@@ -39,14 +36,8 @@ export interface HandlerDeps {
 export function onCapsuleBuilt(deps: HandlerDeps): EventHandler {
   return async (event) => {
     const msg = decodeEvent(CapsuleBuiltSchema, event);
-    if (!msg.generationId) throw new TerminalError(`event ${event.id}: generation_id is empty`);
-    let tenantId: string;
-    try {
-      tenantId = deps.qtest.tenant(msg.tenantId);
-    } catch (err) {
-      throw new TerminalError(`event ${event.id}: ${String(err)}`);
-    }
-    const s = { generationId: msg.generationId, tenantId };
+    const s = generationSubject(event, msg, (id) => deps.qtest.tenant(id));
+    const tenantId = s.tenantId;
     const meta = { source: 'qtest', ceSubject: s.generationId, tenantId };
     const log = deps.logger.child({ generation: s.generationId, tenant: tenantId });
     const started = performance.now();
@@ -99,25 +90,15 @@ export function onCapsuleBuilt(deps: HandlerDeps): EventHandler {
     } catch (err) {
       const failure = inputFailure(err);
       if (!failure) throw err;
-      const applied = await deps.inbox.process(TEST_CONSUMER, event, async (tx) => {
-        await enqueue(
-          tx,
-          toOutgoingEvent(
-            GenerationFailedSchema,
-            create(GenerationFailedSchema, {
-              ...s,
-              stage: GenerationStage.TESTING,
-              reason: failure.message,
-              errorCode: failure.code,
-              retriable: false,
-              attempts: msg.attempt,
-              durationMs: Math.round(performance.now() - started),
-            }),
-            meta,
-          ),
-        );
+      await failGeneration(deps, TEST_CONSUMER, event, {
+        subject: s,
+        source: 'qtest',
+        stage: GenerationStage.TESTING,
+        reason: failure.message,
+        errorCode: failure.code,
+        attempts: msg.attempt,
+        startedMs: started,
       });
-      if (applied) deps.relay.wake();
       log.warn({ code: failure.code, reason: failure.message }, 'capsule could not be tested');
     }
   };
