@@ -5,7 +5,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,9 +100,14 @@ async function startBrokenNotesApp(): Promise<{ baseUrl: string; close: () => Pr
         return reply(400, { error: 'unknown field' });
       if (input.pinned !== undefined && typeof input.pinned !== 'boolean')
         return reply(400, { error: 'pinned: boolean' });
-      // The bug: the first character is read without checking there is one.
-      const initial = input.title[0]!.toUpperCase();
-      return reply(201, { id: next++, title: initial + input.title.slice(1) });
+      try {
+        // The bug: the first character is read without checking there is one.
+        const initial = input.title[0]!.toUpperCase();
+        return reply(201, { id: next++, title: initial + input.title.slice(1) });
+      } catch {
+        // What a framework does with a handler that throws.
+        return reply(500, { error: 'internal server error' });
+      }
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -141,6 +146,7 @@ describe('ql qtest run', () => {
         stopped: unknown;
       };
       steps: { name: string; ok: boolean }[];
+      coverage: { lines: { covered: number; total: number; pct: number } };
       tests: { report: { tests: { name: string; status: string }[] } };
     };
     expect({ code, gates: report.summary.failedGates }).toEqual({ code: 0, gates: [] });
@@ -155,6 +161,8 @@ describe('ql qtest run', () => {
     expect(s.tests.passed).toBe(s.tests.total);
     expect(s.tests.failed).toBe(0);
     expect(s.coverage.lines).toBeGreaterThanOrEqual(80);
+    expect(report.coverage.lines.pct).toBe(s.coverage.lines);
+    expect(report.coverage.lines.covered).toBeLessThanOrEqual(report.coverage.lines.total);
     expect(s.coverage.branches).toBeGreaterThan(0);
     expect(s.coverage.functions).toBeGreaterThan(0);
     expect(s.stopped).toBeNull();
@@ -163,6 +171,42 @@ describe('ql qtest run', () => {
       report.tests.report.tests.filter((t) => /\bAC-\d{3} /.test(t.name)).length,
     ).toBeGreaterThan(5);
   }, 600_000);
+
+  it('--runs 5 finds a flaky test and the gate refuses it', async () => {
+    const flaky = path.join(dir, 'flaky');
+    await mkdir(path.join(flaky, 'test'), { recursive: true });
+    await writeFile(
+      path.join(flaky, 'package.json'),
+      JSON.stringify({
+        name: 'flaky',
+        version: '1.0.0',
+        type: 'module',
+        scripts: { test: 'node --test' },
+      }),
+    );
+    // Fails on every second run: the counter lives in the project copy the runs share.
+    await writeFile(
+      path.join(flaky, 'test', 'clock.test.js'),
+      `import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+test('steady', () => assert.equal(1 + 1, 2));
+test('depends on the run', () => {
+  const n = existsSync('.count') ? Number(readFileSync('.count', 'utf8')) : 0;
+  writeFileSync('.count', String(n + 1));
+  assert.equal(n % 2, 0);
+});
+`,
+    );
+    const c = io(dir);
+    const code = await runCli(['qtest', 'run', flaky, '--runs', '5', '--min-coverage', '0'], c);
+    const text = c.out.join('');
+    expect(code).toBe(1);
+    expect(text).toMatch(/✗ tests +1 passed, 0 failed, 0 skipped, 1 flaky · node-test, 5 runs/);
+    expect(text).toMatch(/~ flaky: .*depends on the run/);
+    expect(text).toContain('- 1 flaky test');
+  }, 120_000);
 
   it('refuses bad options naming the option (exit 2)', async () => {
     const c = io(dir);

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { acceptanceCoverage, applyGate } from './domain/gate.js';
 import type { RunSummary } from './domain/summary.js';
-import type { CoverageReport } from './reports/index.js';
+import type { CoverageReport, CoverageTotals, TestCase } from './reports/index.js';
 import type { HealingReport } from './heal.js';
 import type { SandboxLimits } from './sandbox/index.js';
 import { buildProject, installDependencies, type StepRecord } from './steps.js';
@@ -25,6 +25,8 @@ export interface QualityReport {
   summary: RunSummary;
   steps: StepRecord[];
   tests: ProjectTestResult | null;
+  /** Total line, branch and function coverage ({ covered, total, pct }), null without a report. */
+  coverage: CoverageTotals | null;
   security: SecurityScanReport;
   acceptance: { total: number; covered: string[]; uncovered: string[] } | null;
   /** Repair rounds only: how this round's failures compare with the previous round's. */
@@ -45,6 +47,12 @@ export interface QualifyOptions {
   workRoot?: string;
   signal?: AbortSignal;
   onStep?: (event: { step: string; state: 'started' | 'done' | 'failed'; detail?: string }) => void;
+}
+
+function countTests(tests: readonly TestCase[], flaky: ReadonlySet<string>) {
+  const n = { total: tests.length, passed: 0, failed: 0, skipped: 0, errored: 0 };
+  for (const t of tests) if (!flaky.has(t.id)) n[t.status] += 1;
+  return n;
 }
 
 const pctOf = (c: CoverageReport | undefined, k: 'lines' | 'branches' | 'functions') =>
@@ -114,14 +122,15 @@ export async function qualifyProject(options: QualifyOptions): Promise<QualityRe
               uncovered: [...options.acceptanceCriteria],
             }
           : null;
-    const totals = tests?.report.totals;
+    // A flaky test is reported as flaky, not also as failed (the merged report marks it failed).
+    const totals = tests ? countTests(tests.report.tests, flaky) : undefined;
     const gate = applyGate(
       {
         steps,
         ...(tests && totals
           ? {
               tests: {
-                total: totals.tests,
+                total: totals.total,
                 passed: totals.passed,
                 failed: totals.failed,
                 errored: totals.errored,
@@ -147,7 +156,7 @@ export async function qualifyProject(options: QualifyOptions): Promise<QualityRe
     const summary: RunSummary = {
       runner: tests?.runner ?? '',
       tests: {
-        total: totals?.tests ?? 0,
+        total: totals?.total ?? 0,
         passed: totals?.passed ?? 0,
         failed: totals?.failed ?? 0,
         skipped: totals?.skipped ?? 0,
@@ -168,7 +177,15 @@ export async function qualifyProject(options: QualifyOptions): Promise<QualityRe
       healed: 0,
       durationMs: Math.round(performance.now() - started),
     };
-    return { version: 1, summary, steps, tests, security, acceptance };
+    return {
+      version: 1,
+      summary,
+      steps,
+      tests,
+      coverage: tests?.coverage?.totals ?? null,
+      security,
+      acceptance,
+    };
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -139,7 +139,7 @@ describe('plans from package.json', () => {
     expect(plan.main.args).toEqual(
       expect.arrayContaining(['--json', '--outputFile=/project/.ql-reports/jest.json']),
     );
-    expect(plan.env.NODE_OPTIONS).toBe('--no-warnings --disable-wasm-trap-handler');
+    expect(plan.env.NODE_OPTIONS).toBe('--no-warnings');
     expect(plan.notes).toEqual([]);
   });
 
