@@ -64,6 +64,8 @@ export interface GenerateInput {
   signal?: AbortSignal;
 }
 
+export type GenerationOutcome = TestGenResult & { fileSetKey?: string; fileSetSize?: number };
+
 export interface QTestOptions {
   db: Database;
   blobs: BlobStore;
@@ -206,6 +208,22 @@ export class QTest {
             );
         }
       }
+      const generated = await this.testsForThinCoverage(tenantId, input, report, unpacked.project);
+      if (generated) {
+        report.generated = {
+          proposed: generated.proposed,
+          kept: generated.kept,
+          rejected: generated.rejected,
+          tests: generated.tests,
+          lineCoverageBeforePct: generated.lineCoverageBeforePct,
+          lineCoverageAfterPct: generated.lineCoverageAfterPct,
+          ...(generated.fileSetKey ? { fileSet: generated.fileSetKey } : {}),
+        };
+        if (generated.kept > 0)
+          report.summary.failedGates.push(
+            `${generated.kept} generated test(s) would raise line coverage to ${generated.lineCoverageAfterPct}% (in the report, for the next draft)`,
+          );
+      }
       const bytes = Buffer.from(JSON.stringify(report));
       const ref = await this.o.blobs.put(tenantId, bytes, { mediaType: REPORT_MEDIA_TYPE });
       const runId = input.deterministicId
@@ -228,6 +246,29 @@ export class QTest {
     } finally {
       await rm(unpacked.root, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * In agent mode, a capsule whose only trouble is thin coverage gets tests proposed by the QA
+   * agent (TestGen-LLM filter); the kept ones go back in the report for the next draft.
+   */
+  private async testsForThinCoverage(
+    tenantId: string,
+    input: RunInput,
+    report: QualityReport,
+    project: string,
+  ): Promise<GenerationOutcome | undefined> {
+    const llm = this.o.llm;
+    const s = report.summary;
+    const thin =
+      s.coverage.lines !== null && s.coverage.lines < this.o.config.QL_QTEST_COVERAGE_MIN;
+    const green = s.tests.failed + s.tests.errored + s.tests.flaky === 0 && !s.stopped;
+    if (!llm || !thin || !green || !report.tests) return undefined;
+    return this.generateIn(tenantId, project, llm, {
+      generationId: input.generationId,
+      maxTests: 5,
+      ...(input.signal ? { signal: input.signal } : {}),
+    });
   }
 
   /**
@@ -283,10 +324,7 @@ export class QTest {
    * Proposes tests for the capsule's least covered files through the QA agent and keeps those
    * that pass the TestGen-LLM filter. The kept tests are stored as a FileSet blob.
    */
-  async generate(
-    tenantId: string,
-    input: GenerateInput,
-  ): Promise<TestGenResult & { fileSetKey?: string; fileSetSize?: number }> {
+  async generate(tenantId: string, input: GenerateInput): Promise<GenerationOutcome> {
     const llm = this.o.llm;
     if (!llm)
       throw new QTestUnavailableError(
@@ -296,35 +334,45 @@ export class QTest {
       throw new QTestRequestError('max_tests', 'must be between 1 and 50 (0 means 10)');
     const unpacked = await this.unpack(this.checkArchive(input.archive));
     try {
-      const evaluator = this.evaluator();
-      const baseline = await evaluator.evaluate(unpacked.project, 1, input.signal);
-      const result = await generateTests({
-        dir: unpacked.project,
-        facts: await projectFacts(unpacked.project, baseline.runner),
-        llm,
-        model: input.model || this.o.config.QL_QTEST_MODEL,
-        tenantId,
-        generationId: input.generationId,
-        maxTests: input.maxTests,
-        baseline,
-        evaluator,
-        ...(input.signal ? { signal: input.signal } : {}),
-      });
-      if (result.kept === 0) return result;
-      const files = await Promise.all(
-        Object.entries(result.files).map(async ([p, content]) => {
-          const ref = await this.o.blobs.put(tenantId, Buffer.from(content), {
-            mediaType: 'text/plain',
-          });
-          return { path: p, blob: ref };
-        }),
-      );
-      const doc = Buffer.from(JSON.stringify({ files }));
-      const ref = await this.o.blobs.put(tenantId, doc, { mediaType: FILESET_MEDIA_TYPE });
-      return { ...result, fileSetKey: ref.key, fileSetSize: doc.length };
+      return await this.generateIn(tenantId, unpacked.project, llm, input);
     } finally {
       await rm(unpacked.root, { recursive: true, force: true });
     }
+  }
+
+  /** Test generation in a disposable project directory (kept tests are written into it). */
+  private async generateIn(
+    tenantId: string,
+    project: string,
+    llm: LlmPort,
+    input: Omit<GenerateInput, 'archive'>,
+  ): Promise<GenerationOutcome> {
+    const evaluator = this.evaluator();
+    const baseline = await evaluator.evaluate(project, 1, input.signal);
+    const result = await generateTests({
+      dir: project,
+      facts: await projectFacts(project, baseline.runner),
+      llm,
+      model: input.model || this.o.config.QL_QTEST_MODEL,
+      tenantId,
+      generationId: input.generationId,
+      maxTests: input.maxTests,
+      baseline,
+      evaluator,
+      ...(input.signal ? { signal: input.signal } : {}),
+    });
+    if (result.kept === 0) return result;
+    const files = await Promise.all(
+      Object.entries(result.files).map(async ([p, content]) => {
+        const ref = await this.o.blobs.put(tenantId, Buffer.from(content), {
+          mediaType: 'text/plain',
+        });
+        return { path: p, blob: ref };
+      }),
+    );
+    const doc = Buffer.from(JSON.stringify({ files }));
+    const ref = await this.o.blobs.put(tenantId, doc, { mediaType: FILESET_MEDIA_TYPE });
+    return { ...result, fileSetKey: ref.key, fileSetSize: doc.length };
   }
 
   /**

@@ -266,6 +266,13 @@ afterAll(async () => {
 
 describe('gRPC', () => {
   it('Run tests a capsule in the sandbox: per-test counts, coverage, the gate, a stored run', async () => {
+    // Agent mode (a router is configured): coverage under the gate with every test green makes
+    // the QA agent propose a test for the least covered file.
+    fake.reset();
+    fake.enqueue({
+      kind: 'reply',
+      text: JSON.stringify({ path: 'test/money-format.test.js', content: GOOD_GENERATED }),
+    });
     const { run } = await client.run({
       tenantId: TENANT,
       generationId: 'gen-rpc',
@@ -281,12 +288,28 @@ describe('gRPC', () => {
     expect(r.lineCoveragePct).toBeGreaterThan(40);
     expect(r.lineCoveragePct).toBeLessThan(80);
     expect(r.verdict).toBe(GateVerdict.REJECTED);
-    expect(r.failedGates).toEqual([expect.stringMatching(/^line coverage \d+\.\d% < 80%$/)]);
+    expect(r.failedGates).toEqual([
+      expect.stringMatching(/^line coverage \d+\.\d% < 80%$/),
+      expect.stringMatching(
+        /^1 generated test\(s\) would raise line coverage to (100|9\d(\.\d+)?)% \(in the report, for the next draft\)$/,
+      ),
+    ]);
     expect(r.report!.key).toMatch(/^sha256:[0-9a-f]{64}$/);
 
     const report = JSON.parse(
       Buffer.from(await app.runtime.blobs.get(TENANT, r.report!.key)).toString('utf8'),
-    ) as { tests: { report: { tests: { name: string; status: string }[] } } };
+    ) as {
+      tests: { report: { tests: { name: string; status: string }[] } };
+      generated: { kept: number; tests: { path: string; target: string; kept: boolean }[] };
+    };
+    expect(report.generated.kept).toBe(1);
+    expect(report.generated.tests).toEqual([
+      expect.objectContaining({
+        path: 'test/money-format.test.js',
+        target: 'src/money.js',
+        kept: true,
+      }),
+    ]);
     expect(report.tests.report.tests.map((t) => t.name).sort()).toEqual([
       'AC-001 a square has side squared',
       'AC-002 a rectangle has width times height',
@@ -437,9 +460,16 @@ import { greet } from '../src/greet.js';
 
 test('greets by name', () => assert.equal(greet('Ann'), 'Hello, Ann'));
 `;
-    const round1 = await capsuleOf({ 'src/greet.js': GREET, 'test/greet.test.js': GREET_TEST });
+    // Coverage is above the gate in both rounds, so the QA agent is asked for nothing but healing.
+    const covered = { 'test/money-format.test.js': GOOD_GENERATED };
+    const round1 = await capsuleOf({
+      ...covered,
+      'src/greet.js': GREET,
+      'test/greet.test.js': GREET_TEST,
+    });
     // Round 2: the greeting was changed on purpose (drift), and the rectangle broke (regression).
     const round2 = await capsuleOf({
+      ...covered,
       'src/greet.js': GREET.replace('Hello, ', 'Welcome, '),
       'test/greet.test.js': GREET_TEST,
       'src/shapes.js': SHAPES.replace('return a * b;', 'return a + b;'),
