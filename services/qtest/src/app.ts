@@ -11,6 +11,7 @@ import {
 import { RouterLlm, type LlmPort } from './clients/router.js';
 import { qtestEnvSchema, type QTestEnv } from './config.js';
 import { onCapsuleBuilt, TEST_CONSUMER } from './events/handlers/capsule-built.js';
+import { QTestMetrics } from './metrics.js';
 import { QTest } from './qtest.js';
 import { toRpcError } from './rpc/errors.js';
 import { qtestServiceImpl } from './rpc/handlers.js';
@@ -59,6 +60,7 @@ export async function createQTestApp(ports: QTestPorts = {}): Promise<QTestApp> 
     blobs: runtime.blobs,
     config,
     logger: runtime.logger,
+    metrics: new QTestMetrics(runtime.registry),
     ...(llm ? { llm } : {}),
   });
   runtime.grpc.addService(QTestService, qtestServiceImpl(qtest, runtime.db));

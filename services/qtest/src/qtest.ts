@@ -28,6 +28,7 @@ import { generateTests, type Evaluator, type TestGenResult } from './generate/te
 import { qualifyProject, type QualityReport } from './qualify.js';
 import { getRun, previousRun, type RunRecord } from './store/runs.js';
 import { healAfterChange, type HealingReport } from './heal.js';
+import type { QTestMetrics } from './metrics.js';
 import { loadVulnDb, type VulnDb } from './security/index.js';
 import { runProjectTests } from './runners/index.js';
 import { buildProject, installDependencies, type StepRecord } from './steps.js';
@@ -73,6 +74,7 @@ export interface QTestOptions {
   logger: Logger;
   /** The QA agent's LLM (the router); absent in blueprint mode. */
   llm?: LlmPort;
+  metrics?: QTestMetrics;
 }
 
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
@@ -224,6 +226,7 @@ export class QTest {
             `${generated.kept} generated test(s) would raise line coverage to ${generated.lineCoverageAfterPct}% (in the report, for the next draft)`,
           );
       }
+      this.o.metrics?.record(report);
       const bytes = Buffer.from(JSON.stringify(report));
       const ref = await this.o.blobs.put(tenantId, bytes, { mediaType: REPORT_MEDIA_TYPE });
       const runId = input.deterministicId
@@ -334,7 +337,9 @@ export class QTest {
       throw new QTestRequestError('max_tests', 'must be between 1 and 50 (0 means 10)');
     const unpacked = await this.unpack(this.checkArchive(input.archive));
     try {
-      return await this.generateIn(tenantId, unpacked.project, llm, input);
+      const result = await this.generateIn(tenantId, unpacked.project, llm, input);
+      this.o.metrics?.recordGenerated(result);
+      return result;
     } finally {
       await rm(unpacked.root, { recursive: true, force: true });
     }

@@ -159,6 +159,7 @@ let router: RouterApp;
 let fake: OpenAIFake;
 let bus: EventBus;
 let client: GrpcClient<typeof QTestService>;
+let httpPort: number;
 let dir: string;
 let schema: string;
 const received: DeliveredEvent[] = [];
@@ -228,7 +229,9 @@ beforeAll(async () => {
     logger,
     tracing: null,
   });
-  const { grpcPort } = await app.start();
+  const bound = await app.start();
+  const grpcPort = bound.grpcPort;
+  httpPort = bound.httpPort;
   client = createGrpcClient(QTestService, `127.0.0.1:${grpcPort}`, { defaultTimeoutMs: 300_000 });
   for (const s of [TestsCompletedSchema, GenerationFailedSchema]) {
     subscriptions.push(
@@ -540,4 +543,27 @@ test('greets by name', () => assert.equal(greet('Ann'), 'Hello, Ann'));
     // Only the drift went to the QA agent.
     expect(fake.requests.filter((r) => r.route === 'chat')).toHaveLength(1);
   }, 300_000);
+});
+
+describe('metrics', () => {
+  it('counts runs by verdict, generated tests by outcome and classified failures on /metrics', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    // `name{label="x",…} value`: the registry adds its own default labels to every series.
+    const value = (series: string) => {
+      const [name, label] = series.slice(0, -1).split('{') as [string, string];
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`${name}{`) && l.split(' ')[0]!.includes(label));
+      return Number(line?.split(' ').at(-1) ?? NaN);
+    };
+    expect(value('ql_qtest_runs_total{verdict="accepted"}')).toBeGreaterThanOrEqual(2);
+    expect(value('ql_qtest_runs_total{verdict="rejected"}')).toBeGreaterThanOrEqual(2);
+    expect(value('ql_qtest_generated_tests_total{outcome="kept"}')).toBe(2);
+    expect(value('ql_qtest_generated_tests_total{outcome="rejected"}')).toBe(1);
+    expect(value('ql_qtest_failures_classified_total{class="regression"}')).toBe(1);
+    expect(value('ql_qtest_failures_classified_total{class="assertion-drift"}')).toBe(1);
+    expect(value('ql_qtest_run_duration_seconds_count{verdict="accepted"}')).toBeGreaterThanOrEqual(
+      2,
+    );
+  });
 });
