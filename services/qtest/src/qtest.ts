@@ -31,7 +31,7 @@ import { healAfterChange, type HealingReport } from './heal.js';
 import type { QTestMetrics } from './metrics.js';
 import { loadVulnDb, type VulnDb } from './security/index.js';
 import { runProjectTests } from './runners/index.js';
-import { buildProject, installDependencies, type StepRecord } from './steps.js';
+import { buildProject, installDependencies, installedModules, type StepRecord } from './steps.js';
 
 export const REPORT_MEDIA_TYPE = 'application/vnd.quantumlayer.qtest-report+json';
 export const FILESET_MEDIA_TYPE = 'application/vnd.quantumlayer.fileset+json';
@@ -396,7 +396,14 @@ export class QTest {
         if (install && !install.ok)
           throw new QTestRequestError('archive', `dependencies do not install: ${install.detail}`);
         const build = await buildProject(dir, step);
-        const r = await runProjectTests({ dir, runs, install: false, ...step });
+        const nodeModules = await installedModules(dir);
+        const r = await runProjectTests({
+          dir,
+          runs,
+          install: false,
+          ...(nodeModules ? { nodeModules } : {}),
+          ...step,
+        });
         return {
           runner: r.runner,
           builds: !build || build.ok,

@@ -12,7 +12,7 @@ import type { CoverageReport, CoverageTotals, TestCase } from './reports/index.j
 import type { GeneratedTestRecord } from './generate/testgen.js';
 import type { HealingReport } from './heal.js';
 import type { SandboxLimits } from './sandbox/index.js';
-import { buildProject, installDependencies, type StepRecord } from './steps.js';
+import { buildProject, installDependencies, installedModules, type StepRecord } from './steps.js';
 import { runProjectTests, type ProjectTestResult } from './runners/index.js';
 import {
   scanProject,
@@ -103,10 +103,12 @@ export async function qualifyProject(options: QualifyOptions): Promise<QualityRe
     let tests: ProjectTestResult | null = null;
     if (ready) {
       note({ step: 'test', state: 'started', detail: `${options.runs} run(s)` });
+      const nodeModules = await installedModules(project);
       tests = await runProjectTests({
         dir: project,
         runs: options.runs,
         install: false,
+        ...(nodeModules ? { nodeModules } : {}),
         ...common,
       });
       note({

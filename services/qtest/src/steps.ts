@@ -3,6 +3,7 @@
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StepOutcome } from './domain/gate.js';
+import { detectRunner } from './runners/index.js';
 import {
   installStep,
   runSandboxed,
@@ -95,4 +96,15 @@ export async function buildProject(
     ...options,
   });
   return stepRecord('build', `npm run ${script}`, r);
+}
+
+/**
+ * The installed node_modules to bind read-only into the test runs instead of copying it with the
+ * project for every run. Not for vitest, which writes its cache under node_modules/.vite.
+ */
+export async function installedModules(dir: string): Promise<string | undefined> {
+  const modules = path.join(dir, 'node_modules');
+  if (!(await exists(modules))) return undefined;
+  const detected = await detectRunner(dir).catch(() => undefined);
+  return detected && detected.runner !== 'vitest' ? modules : undefined;
 }
