@@ -1,7 +1,7 @@
 // `ql qtest run | api`: the quality gate on a project directory, and property-based API tests
 // from an OpenAPI document against a running app. Both in-process (embedded), no service needed.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   loadDocument,
@@ -200,6 +200,14 @@ export function registerQTestCommands(program: Command, io: CapsuleIo): void {
           return io.exit(2);
         }
         const abs = path.resolve(io.cwd, dir);
+        const isDir = await stat(abs).then(
+          (st) => st.isDirectory(),
+          () => false,
+        );
+        if (!isDir) {
+          io.err(s.red(`ql: ${dir}: not a directory (give the project's directory)`));
+          return io.exit(2);
+        }
         let criteria: string[] | undefined;
         if (opts.requirements) {
           try {

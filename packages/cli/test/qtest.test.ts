@@ -212,6 +212,10 @@ test('depends on the run', () => {
     const c = io(dir);
     expect(await runCli(['qtest', 'run', project, '--runs', '0'], c)).toBe(2);
     expect(c.err.join('')).toMatch(/--runs: expected a whole number from 1 to 10/);
+    const missing = io(dir);
+    expect(await runCli(['qtest', 'run', 'no-such-project'], missing)).toBe(2);
+    expect(missing.err.join('')).toMatch(/no-such-project: not a directory/);
+    expect(missing.out).toEqual([]);
   });
 });
 
