@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   extractCapsule,
+  MANIFEST_PATH,
   PROJECT_DIR,
-  readCapsule,
   type CapsuleManifest,
 } from '@quantumlayer/capsule';
 import {
@@ -19,6 +19,7 @@ import {
   type Database,
   type Logger,
 } from '@quantumlayer/kit';
+import { FILESET_MEDIA_TYPE, FileSetSchema, mediaTypeOf } from '@quantumlayer/codegen';
 import { z } from 'zod';
 import type { LlmPort } from './clients/router.js';
 import type { QTestEnv } from './config.js';
@@ -30,11 +31,9 @@ import { getRun, previousRun, type RunRecord } from './store/runs.js';
 import { healAfterChange, type HealingReport } from './heal.js';
 import type { QTestMetrics } from './metrics.js';
 import { loadVulnDb, type VulnDb } from './security/index.js';
-import { runProjectTests } from './runners/index.js';
-import { buildProject, installDependencies, installedModules, type StepRecord } from './steps.js';
+import { buildProject, installDependencies, runInstalledTests, type StepRecord } from './steps.js';
 
 export const REPORT_MEDIA_TYPE = 'application/vnd.quantumlayer.qtest-report+json';
-export const FILESET_MEDIA_TYPE = 'application/vnd.quantumlayer.fileset+json';
 const BLOB_KEY = /^sha256:[0-9a-f]{64}$/;
 const MAX_ARCHIVE = 64 * 1024 * 1024;
 
@@ -130,15 +129,17 @@ export class QTest {
   private async unpack(
     archive: Uint8Array,
   ): Promise<{ root: string; project: string; manifest: CapsuleManifest; digest: string }> {
-    const capsule = await readCapsule(archive);
     const root = await mkdtemp(path.join(this.o.config.QL_QTEST_WORK_DIR ?? os.tmpdir(), 'ql-qt-'));
     try {
-      const manifest = await extractCapsule(archive, path.join(root, 'capsule'));
+      const dir = path.join(root, 'capsule');
+      const manifest = await extractCapsule(archive, dir);
+      // The digest is of the manifest's bytes as archived, which extraction wrote out verbatim.
+      const manifestBytes = await readFile(path.join(dir, MANIFEST_PATH));
       return {
         root,
-        project: path.join(root, 'capsule', PROJECT_DIR),
+        project: path.join(dir, PROJECT_DIR),
         manifest,
-        digest: `sha256:${sha256(capsule.manifestBytes)}`,
+        digest: `sha256:${sha256(manifestBytes)}`,
       };
     } catch (err) {
       await rm(root, { recursive: true, force: true });
@@ -367,15 +368,29 @@ export class QTest {
       ...(input.signal ? { signal: input.signal } : {}),
     });
     if (result.kept === 0) return result;
-    const files = await Promise.all(
-      Object.entries(result.files).map(async ([p, content]) => {
-        const ref = await this.o.blobs.put(tenantId, Buffer.from(content), {
-          mediaType: 'text/plain',
+    // A FileSet document as codegen writes and the agent reads it, each file attributed to the QA
+    // agent and the model that wrote it.
+    const entries = await Promise.all(
+      Object.entries(result.files).map(async ([p, f]) => {
+        const blob = await this.o.blobs.put(tenantId, Buffer.from(f.content), {
+          mediaType: mediaTypeOf(p),
         });
-        return { path: p, blob: ref };
+        return {
+          path: p,
+          blob: { key: blob.key, sizeBytes: blob.size, mediaType: blob.mediaType },
+          executable: false,
+          provenance: {
+            by: 'agent' as const,
+            role: 'qa' as const,
+            model: f.model,
+            provider: f.provider,
+          },
+        };
       }),
     );
-    const doc = Buffer.from(JSON.stringify({ files }));
+    const doc = Buffer.from(
+      JSON.stringify(FileSetSchema.parse({ schemaVersion: 1, files: entries })),
+    );
     const ref = await this.o.blobs.put(tenantId, doc, { mediaType: FILESET_MEDIA_TYPE });
     return { ...result, fileSetKey: ref.key, fileSetSize: doc.length };
   }
@@ -396,14 +411,7 @@ export class QTest {
         if (install && !install.ok)
           throw new QTestRequestError('archive', `dependencies do not install: ${install.detail}`);
         const build = await buildProject(dir, step);
-        const nodeModules = await installedModules(dir);
-        const r = await runProjectTests({
-          dir,
-          runs,
-          install: false,
-          ...(nodeModules ? { nodeModules } : {}),
-          ...step,
-        });
+        const r = await runInstalledTests(dir, runs, step);
         return {
           runner: r.runner,
           builds: !build || build.ok,

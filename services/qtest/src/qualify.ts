@@ -12,8 +12,8 @@ import type { CoverageReport, CoverageTotals, TestCase } from './reports/index.j
 import type { GeneratedTestRecord } from './generate/testgen.js';
 import type { HealingReport } from './heal.js';
 import type { SandboxLimits } from './sandbox/index.js';
-import { buildProject, installDependencies, installedModules, type StepRecord } from './steps.js';
-import { runProjectTests, type ProjectTestResult } from './runners/index.js';
+import { buildProject, installDependencies, runInstalledTests, type StepRecord } from './steps.js';
+import type { ProjectTestResult } from './runners/index.js';
 import {
   scanProject,
   securityGate,
@@ -103,14 +103,7 @@ export async function qualifyProject(options: QualifyOptions): Promise<QualityRe
     let tests: ProjectTestResult | null = null;
     if (ready) {
       note({ step: 'test', state: 'started', detail: `${options.runs} run(s)` });
-      const nodeModules = await installedModules(project);
-      tests = await runProjectTests({
-        dir: project,
-        runs: options.runs,
-        install: false,
-        ...(nodeModules ? { nodeModules } : {}),
-        ...common,
-      });
+      tests = await runInstalledTests(project, options.runs, common);
       note({
         step: 'test',
         state: tests.stopped ? 'failed' : 'done',

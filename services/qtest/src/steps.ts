@@ -3,7 +3,7 @@
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StepOutcome } from './domain/gate.js';
-import { detectRunner } from './runners/index.js';
+import { detectRunner, runProjectTests, type ProjectTestResult } from './runners/index.js';
 import {
   installStep,
   runSandboxed,
@@ -99,12 +99,24 @@ export async function buildProject(
 }
 
 /**
- * The installed node_modules to bind read-only into the test runs instead of copying it with the
- * project for every run. Not for vitest, which writes its cache under node_modules/.vite.
+ * The tests of a project whose dependencies are installed already (by `installDependencies`),
+ * `runs` times in the sandbox. Its node_modules is bound read-only instead of being copied with
+ * the project for every run — except for vitest, which writes its cache under node_modules/.vite.
  */
-export async function installedModules(dir: string): Promise<string | undefined> {
+export async function runInstalledTests(
+  dir: string,
+  runs: number,
+  options: StepOptions,
+): Promise<ProjectTestResult> {
+  const { runner } = await detectRunner(dir);
   const modules = path.join(dir, 'node_modules');
-  if (!(await exists(modules))) return undefined;
-  const detected = await detectRunner(dir).catch(() => undefined);
-  return detected && detected.runner !== 'vitest' ? modules : undefined;
+  const bind = runner !== 'vitest' && (await exists(modules));
+  return runProjectTests({
+    dir,
+    runs,
+    runner,
+    install: false,
+    ...(bind ? { nodeModules: modules } : {}),
+    ...options,
+  });
 }

@@ -51,8 +51,8 @@ export interface TestGenResult {
   tests: GeneratedTestRecord[];
   lineCoverageBeforePct: number;
   lineCoverageAfterPct: number;
-  /** The kept files, path → content. */
-  files: Record<string, string>;
+  /** The kept files, path → content and the model (canonical "provider/model") that wrote it. */
+  files: Record<string, { content: string; model: string; provider: string }>;
   usage: { inputTokens: number; outputTokens: number; costUsd: number; calls: number };
 }
 
@@ -116,7 +116,7 @@ export async function generateTests(options: TestGenOptions): Promise<TestGenRes
   const before = current.coverage.totals.lines.pct;
   const usage = { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 };
   const tests: GeneratedTestRecord[] = [];
-  const files: Record<string, string> = {};
+  const files: TestGenResult['files'] = {};
   const record = (r: GeneratedTestRecord) => {
     tests.push(r);
     options.onProgress?.(r);
@@ -134,6 +134,7 @@ export async function generateTests(options: TestGenOptions): Promise<TestGenRes
     };
     const prompt = testGenerationPrompt(target, facts);
     let proposed;
+    let author = { model: '', provider: '' };
     try {
       proposed = await askForFile(
         options.llm,
@@ -146,6 +147,7 @@ export async function generateTests(options: TestGenOptions): Promise<TestGenRes
           ...(options.signal ? { signal: options.signal } : {}),
         },
         (answer) => {
+          author = { model: answer.model, provider: answer.provider };
           usage.calls += 1;
           usage.inputTokens += answer.inputTokens;
           usage.outputTokens += answer.outputTokens;
@@ -193,7 +195,7 @@ export async function generateTests(options: TestGenOptions): Promise<TestGenRes
       continue;
     }
     const gain = after.coverage!.totals.lines.pct - current.coverage!.totals.lines.pct;
-    files[checked.path] = proposed.content;
+    files[checked.path] = { content: proposed.content, ...author };
     record({
       path: checked.path,
       target: file,

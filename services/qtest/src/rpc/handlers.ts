@@ -1,7 +1,8 @@
 import type { QTestService } from '@quantumlayer/contracts';
 import { callerTenant, type Database, type ServiceImpl } from '@quantumlayer/kit';
 import { QTestRequestError } from '../errors.js';
-import { FILESET_MEDIA_TYPE, type QTest } from '../qtest.js';
+import { FILESET_MEDIA_TYPE } from '@quantumlayer/codegen';
+import type { QTest } from '../qtest.js';
 import { saveRun } from '../store/runs.js';
 import { toTestRun } from './messages.js';
 

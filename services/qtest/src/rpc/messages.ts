@@ -1,8 +1,7 @@
 // Summary ↔ protobuf: one place that knows how a run looks on the wire (TestRun, TestsCompleted).
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { GateVerdict, type TestRun } from '@quantumlayer/contracts';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { TestRunSchema } from '@quantumlayer/contracts';
+import { GateVerdict, type TestRunSchema } from '@quantumlayer/contracts';
 import type { RunSummary } from '../domain/summary.js';
 import type { RunRecord } from '../store/runs.js';
 import { REPORT_MEDIA_TYPE } from '../qtest.js';
@@ -56,4 +55,3 @@ export function toTestRun(
     ...(r.createdAt ? { createdAt: timestampFromDate(r.createdAt) } : {}),
   };
 }
-export type { TestRun };

@@ -1,7 +1,7 @@
 // The qtest service as deployed: gRPC Run/Generate/GetRun and CapsuleBuilt → TestsCompleted on
 // the real NATS and Postgres, the tests in the real bubblewrap sandbox, and the QA agent's calls
 // through a real router (embedded) to a loopback OpenAI-wire fake.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import {
   buildCapsule,
   ed25519Signer,
   generateSigningKey,
+  readCapsule,
   type CapsuleInput,
 } from '@quantumlayer/capsule';
 import {
@@ -35,6 +36,7 @@ import {
   type RpcError,
   type Subscription,
 } from '@quantumlayer/kit';
+import { FileSetSchema } from '@quantumlayer/codegen';
 import { OpenAIFake } from '@quantumlayer/provider-fakes';
 import { createRouterApp, type RouterApp } from '@quantumlayer/router';
 import { createQTestApp, type QTestApp } from '../../src/app.js';
@@ -276,13 +278,18 @@ describe('gRPC', () => {
       kind: 'reply',
       text: JSON.stringify({ path: 'test/money-format.test.js', content: GOOD_GENERATED }),
     });
+    const archive = await capsuleOf();
     const { run } = await client.run({
       tenantId: TENANT,
       generationId: 'gen-rpc',
       runs: 1,
-      source: { case: 'archive', value: await capsuleOf() },
+      source: { case: 'archive', value: archive },
     });
     const r = run!;
+    const { manifestBytes } = await readCapsule(archive);
+    expect(r.manifestDigest).toBe(
+      `sha256:${createHash('sha256').update(manifestBytes).digest('hex')}`,
+    );
     expect(r.runner).toBe('node-test');
     expect(r.passed).toBe(4);
     expect(r.failed).toBe(0);
@@ -396,8 +403,14 @@ describe('gRPC', () => {
     // The kept file is a FileSet in the blob store.
     const fileSet = JSON.parse(
       Buffer.from(await app.runtime.blobs.get(TENANT, res.fileSet!.key)).toString('utf8'),
-    ) as { files: { path: string; blob: { key: string } }[] };
-    expect(fileSet.files.map((f) => f.path)).toEqual(['test/money-format.test.js']);
+    ) as unknown;
+    // The document codegen and the agent read, the file attributed to the QA agent's model.
+    expect(FileSetSchema.parse(fileSet).files).toEqual([
+      expect.objectContaining({
+        path: 'test/money-format.test.js',
+        provenance: { by: 'agent', role: 'qa', model: 'fake/gpt-4o-mini', provider: 'fake' },
+      }),
+    ]);
   }, 300_000);
 });
 
