@@ -4,7 +4,7 @@
 // redelivered forever.
 import { create } from '@bufbuild/protobuf';
 import { GenerationFailedSchema, type GenerationStage } from '@quantumlayer/contracts';
-import { TerminalError, type DeliveredEvent } from './bus/types.js';
+import { TerminalError, type DeliveredEvent, type OutgoingEvent } from './bus/types.js';
 import { toOutgoingEvent } from './bus/events.js';
 import type { Inbox } from './bus/inbox.js';
 import { enqueue, type OutboxRelay } from './bus/outbox.js';
@@ -44,6 +44,25 @@ export interface GenerationFailure {
   startedMs: number;
 }
 
+/** The GenerationFailed event (not retriable: the same input would fail the same way). */
+export function generationFailedEvent(
+  f: Omit<GenerationFailure, 'startedMs'> & { durationMs: number },
+): OutgoingEvent {
+  return toOutgoingEvent(
+    GenerationFailedSchema,
+    create(GenerationFailedSchema, {
+      ...f.subject,
+      stage: f.stage,
+      reason: f.reason,
+      errorCode: f.errorCode,
+      retriable: false,
+      attempts: f.attempts,
+      durationMs: Math.round(f.durationMs),
+    }),
+    { source: f.source, ceSubject: f.subject.generationId, tenantId: f.subject.tenantId },
+  );
+}
+
 /**
  * Publishes GenerationFailed (not retriable) in one transaction with the inbox entry, so a
  * redelivered event does not fail the generation twice; wakes the relay. False when the event
@@ -56,22 +75,7 @@ export async function failGeneration(
   f: GenerationFailure,
 ): Promise<boolean> {
   const applied = await deps.inbox.process(consumer, event, async (tx) => {
-    await enqueue(
-      tx,
-      toOutgoingEvent(
-        GenerationFailedSchema,
-        create(GenerationFailedSchema, {
-          ...f.subject,
-          stage: f.stage,
-          reason: f.reason,
-          errorCode: f.errorCode,
-          retriable: false,
-          attempts: f.attempts,
-          durationMs: Math.round(performance.now() - f.startedMs),
-        }),
-        { source: f.source, ceSubject: f.subject.generationId, tenantId: f.subject.tenantId },
-      ),
-    );
+    await enqueue(tx, generationFailedEvent({ ...f, durationMs: performance.now() - f.startedMs }));
   });
   if (applied) deps.relay.wake();
   return applied;

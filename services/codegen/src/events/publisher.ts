@@ -1,12 +1,10 @@
 // The events codegen publishes, built from its results (DESIGN.md §4: one message per fact,
 // large content as blob references). Each goes out through the transactional outbox.
 import { create } from '@bufbuild/protobuf';
-import type { GenerationStage } from '@quantumlayer/contracts';
 import {
   CodeDraftedSchema,
   CodeValidatedSchema,
   Complexity,
-  GenerationFailedSchema,
   GenerationMode,
   RequirementsAnalyzedSchema,
   ValidationCheck,
@@ -166,32 +164,6 @@ export function validationResult(
       ...(v.stack ? { stack: v.stack } : {}),
       ...(v.requirements ? { requirements: v.requirements } : {}),
       ...(v.contributions ? { contributions: v.contributions } : {}),
-    }),
-    meta(s),
-  );
-}
-
-export function generationFailed(
-  s: Subject,
-  f: {
-    stage: GenerationStage;
-    reason: string;
-    errorCode: string;
-    retriable: boolean;
-    attempts: number;
-    durationMs: number;
-  },
-): OutgoingEvent {
-  return toOutgoingEvent(
-    GenerationFailedSchema,
-    create(GenerationFailedSchema, {
-      ...s,
-      stage: f.stage,
-      reason: f.reason,
-      errorCode: f.errorCode,
-      retriable: f.retriable,
-      attempts: f.attempts,
-      durationMs: Math.round(f.durationMs),
     }),
     meta(s),
   );

@@ -6,12 +6,12 @@ import type {
   OutboxRelay,
   OutgoingEvent,
 } from '@quantumlayer/kit';
-import { enqueue, generationSubject } from '@quantumlayer/kit';
+import { enqueue, generationFailedEvent, generationSubject } from '@quantumlayer/kit';
 import type { Codegen } from '../../codegen.js';
 import { GenerationStage } from '@quantumlayer/contracts';
 import { inputFailure, type InputFailure } from '../../errors.js';
 import { recordRun, type RunRow, type RunStage } from '../../store/runs.js';
-import { generationFailed } from '../publisher.js';
+import { SOURCE } from '../publisher.js';
 
 export interface HandlerDeps {
   codegen: Codegen;
@@ -88,11 +88,12 @@ export async function rejectGeneration(
       detail: failure.message,
       durationMs,
     },
-    generationFailed(at.subject, {
+    generationFailedEvent({
+      subject: at.subject,
+      source: SOURCE,
       stage: STAGES[at.stage],
       reason: failure.message,
       errorCode: failure.code,
-      retriable: false,
       attempts: at.attempt,
       durationMs,
     }),
