@@ -3,7 +3,7 @@
 // project still builds with it, every test passes in each of five runs (no flakiness, nothing
 // that passed before broken), and line coverage rises. Kept tests stay in the working copy, so
 // each later proposal has to add coverage on top of them.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LlmPort } from '../clients/router.js';
 import { askForFile } from '../qa-agent.js';
@@ -171,7 +171,7 @@ export async function generateTests(options: TestGenOptions): Promise<TestGenRes
       continue;
     }
     const abs = path.join(dir, checked.path);
-    const existed = await readFile(abs, 'utf8').then(
+    const existed = await access(abs).then(
       () => true,
       () => false,
     );
