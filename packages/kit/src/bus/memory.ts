@@ -54,7 +54,13 @@ interface Pending {
 }
 
 class MemoryStream {
-  messages: StoredMessage[] = [];
+  /**
+   * Stored messages from index `head` on. Trimming the oldest moves `head` instead of shifting
+   * the array: `shift()` on an array of 100 000 messages copies it, ~80 µs for every publish once
+   * a stream is at its cap. The dead prefix is cut off once it is as long as the live part.
+   */
+  private messages: StoredMessage[] = [];
+  private head = 0;
   lastSeq = 0;
   readonly consumers = new Map<string, MemoryConsumer>();
   private readonly seen = new Map<string, number>();
@@ -67,11 +73,12 @@ class MemoryStream {
   ) {}
 
   get firstSeq(): number {
-    return this.messages[0]?.seq ?? this.lastSeq + 1;
+    return this.messages[this.head]?.seq ?? this.lastSeq + 1;
   }
 
   get(seq: number): StoredMessage | undefined {
-    return this.messages[seq - this.firstSeq];
+    const first = this.firstSeq;
+    return seq < first ? undefined : this.messages[this.head + seq - first];
   }
 
   append(
@@ -99,10 +106,15 @@ class MemoryStream {
     const maxMsgs = this.spec.maxMsgs ?? this.defaultMaxMsgs;
     const maxAge = this.spec.maxAgeMs ?? 0;
     while (
-      this.messages.length > 0 &&
-      (this.messages.length > maxMsgs || (maxAge > 0 && now - this.messages[0]!.storedAt > maxAge))
+      this.head < this.messages.length &&
+      (this.messages.length - this.head > maxMsgs ||
+        (maxAge > 0 && now - this.messages[this.head]!.storedAt > maxAge))
     ) {
-      this.messages.shift();
+      this.messages[this.head++] = undefined as unknown as StoredMessage;
+    }
+    if (this.head > 1024 && this.head * 2 >= this.messages.length) {
+      this.messages = this.messages.slice(this.head);
+      this.head = 0;
     }
     for (const c of this.consumers.values()) c.pump();
     return { seq: message.seq, duplicate: false };

@@ -263,6 +263,41 @@ export function busContract(t: BusUnderTest): void {
       await again.stop();
     });
 
+    it('keeps the newest messages of a stream at its cap, in order, for a consumer created later', async () => {
+      // Its own stream: the cap applies to a whole stream. Past the cap, the memory bus trims
+      // its oldest messages many times over (and compacts its storage): what is left must be
+      // exactly the newest, with their sequence numbers, as JetStream keeps them.
+      await bus.ensureStreams([{ name: 'QL_BUSCAP', subjects: ['ql.buscap.>'], maxMsgs: 1500 }]);
+      try {
+        const total = 5000;
+        for (let i = 0; i < total; i += 500) {
+          const batch = Array.from({ length: 500 }, (_, k) => ({
+            ...thing('cap', i + k),
+            subject: 'ql.buscap.v1.cap',
+          }));
+          await bus.publish(batch);
+        }
+        const seen: number[] = [];
+        const sub = await bus.subscribe(
+          {
+            ...consumerSpec('cap', { maxInFlight: 256 }),
+            stream: 'QL_BUSCAP',
+            filterSubject: 'ql.buscap.v1.cap',
+          },
+          async (e) => {
+            seen.push(decodeEvent(ThingHappenedSchema, e).n);
+          },
+        );
+        await waitFor('the kept messages', () => seen.length >= 1500);
+        await sleep(100);
+        await sub.stop();
+        expect(seen).toHaveLength(1500);
+        expect(seen).toEqual(Array.from({ length: 1500 }, (_, k) => total - 1500 + k));
+      } finally {
+        await bus.deleteStreams(['QL_BUSCAP']);
+      }
+    });
+
     it('refuses to publish to a subject no stream captures', async () => {
       await expect(bus.publish(thing('x', 1, { subject: 'ql.nostream.v1.x' }))).rejects.toThrow();
     });
