@@ -49,6 +49,10 @@ const { values } = parseArgs({
     routers: { type: 'string', default: 'direct' },
     /** Also run another build of the router (a `dist` directory), e.g. the one before a change. */
     'baseline-dist': { type: 'string' },
+    /** NODE_OPTIONS for the router processes (e.g. to compare V8 heap settings). */
+    'router-node-options': { type: 'string' },
+    /** NODE_OPTIONS for the baseline router only (`--baseline-dist services/router/dist` runs the same build). */
+    'baseline-node-options': { type: 'string' },
   },
 });
 const durationMs = Number(values['duration-ms']);
@@ -128,16 +132,19 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs = 60_000): 
   throw new Error(`${url} not ready after ${timeoutMs} ms`);
 }
 
-/** CPU time (user + system) the process has used so far, in µs (from /proc, 10 ms ticks). */
-function cpuUs(pid: number | undefined): number {
-  if (!pid) return NaN;
+/** CPU time the process has used so far, user and system, in µs (from /proc, 10 ms ticks). */
+function cpuUs(pid: number | undefined): { user: number; sys: number } {
+  if (!pid) return { user: NaN, sys: NaN };
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1e6) / CLOCK_TICKS;
+    return {
+      user: (Number(f[11]) * 1e6) / CLOCK_TICKS,
+      sys: (Number(f[12]) * 1e6) / CLOCK_TICKS,
+    };
   } catch {
-    return NaN;
+    return { user: NaN, sys: NaN };
   }
 }
 const CLOCK_TICKS = 100;
@@ -204,13 +211,20 @@ async function main() {
   const routerModes = values.routers.split(',').map((m) => m.trim());
   for (const m of routerModes)
     if (!UPSTREAM[m]) throw new Error(`--routers: unknown mode ${m} (direct|sdk|platform)`);
-  const plan: { key: string; name: string; main: string; upstream: string }[] = routerModes.map(
+  const plan: {
+    key: string;
+    name: string;
+    main: string;
+    upstream: string;
+    nodeOptions?: string;
+  }[] = routerModes.map(
     (mode, i) => ({
       key: mode,
       // The first router is "router": the one the targets are checked on.
       name: i === 0 ? 'router' : `router (${mode})`,
       main: 'services/router/dist/main.js',
       upstream: UPSTREAM[mode]!,
+      nodeOptions: values['router-node-options'],
     }),
   );
   if (values['baseline-dist']) {
@@ -219,6 +233,7 @@ async function main() {
       name: 'router (baseline build)',
       main: join(resolve(values['baseline-dist']), 'main.js'),
       upstream: '',
+      nodeOptions: values['baseline-node-options'] ?? values['router-node-options'],
     });
   }
   const schemas: string[] = [];
@@ -255,6 +270,7 @@ ${r.upstream}`,
       QL_DATA_DIR: dataDir,
       BENCH_OPENAI_KEY: API_KEY,
       NODE_ENV: 'production',
+      ...(r.nodeOptions ? { NODE_OPTIONS: r.nodeOptions } : {}),
       ...(values['database-url']
         ? { QL_DATABASE_URL: values['database-url'], QL_ROUTER_SCHEMA: schema }
         : {}),
@@ -333,6 +349,7 @@ ${r.upstream}`,
     rss: number;
     peak: number;
     cpuPerReq: number;
+    sysPerReq: number;
   }[] = [];
   for (const c of concurrencies) {
     for (const t of targets) {
@@ -346,9 +363,11 @@ ${r.upstream}`,
         warmupMs,
         stream,
       });
-      const cpuPerReq = (cpuUs(t.pid) - cpu0) / r.sent;
+      const cpu1 = cpuUs(t.pid);
+      const cpuPerReq = (cpu1.user + cpu1.sys - cpu0.user - cpu0.sys) / r.sent;
+      const sysPerReq = (cpu1.sys - cpu0.sys) / r.sent;
       const { rss, peak } = rssMb(t.pid);
-      results.push({ target: t.name, c, r, rss, peak, cpuPerReq });
+      results.push({ target: t.name, c, r, rss, peak, cpuPerReq, sysPerReq });
       process.stderr.write(`  ${t.name} c=${c}: ${r.rps.toFixed(0)} req/s\n`);
     }
   }
@@ -359,11 +378,11 @@ ${r.upstream}`,
     `\nrouter overhead — ${stream ? 'streamed' : 'non-streamed'} chat completions, ${durationMs} ms per run, node ${process.version}, ${values['database-url'] ? 'postgres' : 'embedded (PGlite)'} usage store`,
   );
   console.log(
-    `${pad('target', 30)}${pad('conc', 6)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('CPU µs/req', 12)}${pad('RSS MB', 9)}peak RSS MB`,
+    `${pad('target', 30)}${pad('conc', 6)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('CPU µs/req (sys)', 18)}${pad('RSS MB', 9)}peak RSS MB`,
   );
   for (const x of results) {
     console.log(
-      `${pad(x.target, 30)}${pad(String(x.c), 6)}${pad(num(x.r.rps, 0), 10)}${pad(num(x.r.p50Ms, 3), 9)}${pad(num(x.r.p99Ms, 3), 9)}${pad(String(x.r.errors), 8)}${pad(num(x.cpuPerReq, 0), 12)}${pad(num(x.rss, 0), 9)}${num(x.peak, 0)}`,
+      `${pad(x.target, 30)}${pad(String(x.c), 6)}${pad(num(x.r.rps, 0), 10)}${pad(num(x.r.p50Ms, 3), 9)}${pad(num(x.r.p99Ms, 3), 9)}${pad(String(x.r.errors), 8)}${pad(`${num(x.cpuPerReq, 0)} (${num(x.sysPerReq, 0)})`, 18)}${pad(num(x.rss, 0), 9)}${num(x.peak, 0)}`,
     );
   }
   const get = (name: string, c: number) => results.find((x) => x.target === name && x.c === c)?.r;
@@ -375,7 +394,7 @@ ${r.upstream}`,
     `load average (1 min) at start → end: ${loadAtStart.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
   );
   console.log(
-    '(CPU µs/req: user+system CPU time of that one process over the run, warm-up included, per request; the load generator and, for proxy and router, the fake upstream run in processes of their own.)',
+    '(CPU µs/req: user+system CPU time of that one process over the run, warm-up included, per request, the system part in brackets; the load generator and, for proxy and router, the fake upstream run in processes of their own.)',
   );
   console.log('');
   if (direct1 && router1) {
