@@ -22,11 +22,18 @@ function parseTypeName(typeName: string): { domain: string; version: string; nam
 
 /** `quantumlayer.generation.v1.GenerationRequested` → `ql.generation.v1.generation_requested`. */
 export function subjectFor(schema: Pick<DescMessage, 'typeName'> | string): string {
-  const { domain, version, name } = parseTypeName(
-    typeof schema === 'string' ? schema : schema.typeName,
-  );
-  return `ql.${domain}.${version}.${snakeCase(name)}`;
+  const typeName = typeof schema === 'string' ? schema : schema.typeName;
+  let subject = subjects.get(typeName);
+  if (subject === undefined) {
+    const { domain, version, name } = parseTypeName(typeName);
+    subject = `ql.${domain}.${version}.${snakeCase(name)}`;
+    subjects.set(typeName, subject);
+  }
+  return subject;
 }
+
+/** Per event type: every event is given its subject, and the router makes one per call. */
+const subjects = new Map<string, string>();
 
 /** The domain an event belongs to, which names its stream. */
 export function domainOf(schema: Pick<DescMessage, 'typeName'> | string): string {
