@@ -36,6 +36,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '1,32' },
     stream: { type: 'boolean', default: false },
     'database-url': { type: 'string' },
+    /** NATS, as deployed (usage events published to JetStream instead of the in-memory bus). */
+    'nats-url': { type: 'string' },
     'no-build': { type: 'boolean', default: false },
     portkey: { type: 'boolean', default: false },
     /** Write a V8 CPU profile of the router process into this directory (see profile.ts). */
@@ -210,23 +212,22 @@ async function main() {
   };
   const routerModes = values.routers.split(',').map((m) => m.trim());
   for (const m of routerModes)
-    if (!UPSTREAM[m]) throw new Error(`--routers: unknown mode ${m} (direct|sdk|platform)`);
+    if (!UPSTREAM[m])
+      throw new Error(`--routers: unknown mode ${m} (${Object.keys(UPSTREAM).join('|')})`);
   const plan: {
     key: string;
     name: string;
     main: string;
     upstream: string;
     nodeOptions?: string;
-  }[] = routerModes.map(
-    (mode, i) => ({
-      key: mode,
-      // The first router is "router": the one the targets are checked on.
-      name: i === 0 ? 'router' : `router (${mode})`,
-      main: 'services/router/dist/main.js',
-      upstream: UPSTREAM[mode]!,
-      nodeOptions: values['router-node-options'],
-    }),
-  );
+  }[] = routerModes.map((mode, i) => ({
+    key: mode,
+    // The first router is "router": the one the targets are checked on.
+    name: i === 0 ? 'router' : `router (${mode})`,
+    main: 'services/router/dist/main.js',
+    upstream: UPSTREAM[mode]!,
+    nodeOptions: values['router-node-options'],
+  }));
   if (values['baseline-dist']) {
     plan.push({
       key: 'baseline',
@@ -274,6 +275,7 @@ ${r.upstream}`,
       ...(values['database-url']
         ? { QL_DATABASE_URL: values['database-url'], QL_ROUTER_SCHEMA: schema }
         : {}),
+      ...(values['nats-url'] ? { QL_NATS_URL: values['nats-url'], QL_BUS_NAMESPACE: schema } : {}),
     };
     const profileArgs = values['cpu-prof']
       ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])]
@@ -430,6 +432,19 @@ ${r.upstream}`,
     await client.connect();
     for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await client.end();
+  }
+  if (values['nats-url']) {
+    const kit = (await import(join(ROOT, 'packages/kit/dist/index.js'))) as {
+      connectNatsBus(o: { servers: string; namespace: string }): Promise<{
+        deleteStreams(names: string[]): Promise<void>;
+        close(): Promise<void>;
+      }>;
+    };
+    for (const namespace of schemas) {
+      const bus = await kit.connectNatsBus({ servers: values['nats-url'], namespace });
+      await bus.deleteStreams(['QL_USAGE']).catch(() => undefined);
+      await bus.close();
+    }
   }
 }
 

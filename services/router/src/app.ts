@@ -20,8 +20,6 @@ import {
 import { Catalog } from './domain/catalog.js';
 import type { BudgetStore } from './engine/budget.js';
 import { RouterEngine } from './engine/engine.js';
-import type { UsageSink } from './engine/usage.js';
-import { UsageRecorder } from './events/publisher.js';
 import { registerOpenAIRoutes } from './http/openai.js';
 import { createProvider as createAdapter } from './providers/index.js';
 import type { ProviderAdapter, ProviderSettings } from './providers/types.js';
@@ -32,6 +30,9 @@ import { routerMigrations } from './store/migrations.js';
 import { RedisBudgetStore } from './store/redis-budget.js';
 import { RouterMetrics } from './telemetry/metrics.js';
 import { createHttpFetch, type HttpFetch } from './upstream/http-fetch.js';
+import { deliverUsage } from './usage/deliver.js';
+import { UsageQueue } from './usage/queue.js';
+import type { UsageSink } from './usage/types.js';
 
 export const SERVICE_NAME = 'router';
 
@@ -42,7 +43,7 @@ export interface RouterPorts extends ServicePorts {
   /** Builds an adapter per configured provider (default: the SDK-based adapters). */
   createProvider?: (settings: ProviderSettings) => ProviderAdapter;
   budget?: BudgetStore;
-  /** Replaces the outbox-backed usage recorder. */
+  /** Replaces the usage queue (which publishes UsageRecorded events). */
   usage?: UsageSink;
 }
 
@@ -153,15 +154,20 @@ export async function createRouterApp(ports: RouterPorts = {}): Promise<RouterAp
       }
     }
 
-    const recorder =
+    const recorder: UsageSink =
       ports.usage ??
-      new UsageRecorder({
-        db: runtime.db,
+      new UsageQueue({
+        deliver: (batch) => deliverUsage({ bus: runtime.bus, db: runtime.db, logger }, batch),
         logger,
         registry: runtime.registry,
-        flushIntervalMs: config.usage.flushIntervalMs ?? (runtime.db.kind === 'pglite' ? 200 : 100),
+        flushIntervalMs:
+          config.usage.flushIntervalMs ?? (runtime.bus.kind === 'memory' ? 200 : 100),
         maxBatch: config.usage.maxBatch,
-        onCommitted: () => runtime.relay.wake(),
+        maxQueued: config.usage.maxQueued,
+        // A spilled batch is in the outbox: publish it as soon as the bus takes it.
+        onDelivered: (outcome) => {
+          if (outcome.result === 'spilled') runtime.relay.wake();
+        },
       });
 
     const metrics = new RouterMetrics(runtime.registry);
@@ -186,10 +192,10 @@ export async function createRouterApp(ports: RouterPorts = {}): Promise<RouterAp
     readiness.register('providers', async () => {
       if (providers.size === 0) throw new Error('no provider is configured (missing keys?)');
     });
-    // Once the servers are closed no call can add usage: write the last batch, and the relay
-    // (bus phase) publishes it before the connection drains.
+    // Once the servers are closed no call can add usage: deliver the last batch (anything
+    // spilled to the outbox is published by the relay in the bus phase).
     lifecycle.onShutdown('flush', 'usage', () =>
-      recorder instanceof UsageRecorder ? recorder.close() : recorder.flush(),
+      recorder instanceof UsageQueue ? recorder.close() : recorder.flush(),
     );
     lifecycle.onShutdown('pools', 'providers', async () => {
       engine.shutdown();

@@ -264,14 +264,14 @@ const fileSchema = z
     usage: z
       .strictObject({
         /**
-         * Usage rows and their events are written in batches, at most this long after the call.
-         * Default 100 ms on Postgres, 200 ms embedded (PGlite runs on the router's own thread, so
-         * fewer, larger transactions leave more of it to the calls). Each batch costs a dozen
-         * database round trips (its transaction, then the outbox relay's), every one waking the
-         * database; at 25 ms that was measurable on a call's latency (bench README).
+         * Calls are published as UsageRecorded events in batches, at most this long after the
+         * call. Default 100 ms with NATS, 200 ms embedded (the in-memory bus runs on the router's
+         * thread, so fewer, larger batches leave more of it to the calls).
          */
         flushIntervalMs: z.number().int().min(0).max(5_000).optional(),
         maxBatch: z.number().int().min(1).max(5_000).default(500),
+        /** Records held while the bus and the outbox both refuse them; the oldest go beyond it. */
+        maxQueued: z.number().int().min(1).max(10_000_000).default(1_000_000),
       })
       .prefault({}),
   })

@@ -1,5 +1,5 @@
-// Every call leaves a usage row and a UsageRecorded event, written in one transaction through the
-// outbox and relayed to NATS JetStream; generation spend is kept in Redis.
+// Every call leaves a UsageRecorded event on NATS JetStream, published in batches (the outbox
+// takes what the bus does not confirm); generation spend is kept in Redis.
 import {
   Role,
   RouterService,
@@ -8,10 +8,15 @@ import {
   UsageRecordedSchema,
   type UsageRecorded,
 } from '@quantumlayer/contracts';
-import { createGrpcClient, decodeEvent, type Subscription } from '@quantumlayer/kit';
+import {
+  createGrpcClient,
+  decodeEvent,
+  domainStream,
+  type ConsumerSpec,
+  type Subscription,
+} from '@quantumlayer/kit';
 import { OpenAIFake } from '@quantumlayer/provider-fakes';
 import OpenAI from 'openai';
-import { usageByRequest } from '../src/store/usage.js';
 import {
   API_KEY,
   modelYaml,
@@ -25,7 +30,7 @@ const upstream = new OpenAIFake({ apiKey: API_KEY, models: ['gpt-4o-mini', 'brok
 let router: RunningRouter;
 let client: OpenAI;
 let subscription: Subscription;
-const events: { event: UsageRecorded; headers: Record<string, string> }[] = [];
+const events: { event: UsageRecorded; headers: Record<string, string>; id: string }[] = [];
 
 beforeAll(async () => {
   await upstream.start();
@@ -45,21 +50,39 @@ retry:
 `,
   });
   client = new OpenAI({ baseURL: `${router.httpUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
-  subscription = await router.bus.subscribe(
-    {
-      stream: 'QL_USAGE',
-      durable: 'router-test-usage',
-      filterSubject: 'ql.usage.v1.usage_recorded',
-      maxDeliver: 3,
-      ackWaitMs: 5_000,
-      maxInFlight: 64,
-      deadLetterSubject: 'ql.dlq.router-test',
-    },
-    async (e) => {
-      events.push({ event: decodeEvent(UsageRecordedSchema, e), headers: { ...e.headers } });
-    },
-  );
+  subscription = await subscribeUsage();
 });
+
+const usageConsumer: ConsumerSpec = {
+  stream: 'QL_USAGE',
+  durable: 'router-test-usage',
+  filterSubject: 'ql.usage.v1.usage_recorded',
+  maxDeliver: 3,
+  ackWaitMs: 5_000,
+  maxInFlight: 64,
+  deadLetterSubject: 'ql.dlq.router-test',
+};
+
+function subscribeUsage(): Promise<Subscription> {
+  return router.bus.subscribe(usageConsumer, async (e) => {
+    events.push({
+      event: decodeEvent(UsageRecordedSchema, e),
+      headers: { ...e.headers },
+      id: e.id,
+    });
+  });
+}
+
+/** `ql_router_usage_records_total` by result, from the router's /metrics. */
+async function usageCounts(): Promise<Record<string, number>> {
+  const text = await (await fetch(`${router.httpUrl}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const m of text.matchAll(
+    /^ql_router_usage_records_total\{[^}]*result="(\w+)"[^}]*\} (\d+)/gm,
+  ))
+    counts[m[1]!] = Number(m[2]);
+  return counts;
+}
 
 afterAll(async () => {
   await subscription?.stop();
@@ -69,7 +92,7 @@ afterAll(async () => {
 
 const byRequest = (id: string) => events.filter((e) => e.event.requestId === id);
 
-it('publishes one UsageRecorded per call, whatever the API and outcome, matching the usage row', async () => {
+it('publishes one UsageRecorded per call, whatever the API and outcome, each with its own event id', async () => {
   upstream.when({ model: 'broken' }, { kind: 'fail', error: 'server' });
   const headers = (id: string) => ({
     'x-ql-request-id': id,
@@ -162,19 +185,43 @@ it('publishes one UsageRecorded per call, whatever the API and outcome, matching
     outcome: UsageOutcome.SUCCEEDED,
   });
 
-  // The same facts are rows in the router's own table, and nothing is left in the outbox.
-  const rows = await usageByRequest(router.app.runtime.db, 'u-http');
-  expect(rows).toEqual([
-    expect.objectContaining({
-      tenant_id: 'tenant-u',
-      model: 'oai/gpt-4o-mini',
-      outcome: 'succeeded',
-      input_tokens: 100,
-      output_tokens: 10,
-    }),
-  ]);
-  expect(Number(rows[0]!.cost_micros)).toBe(120);
+  // Published straight to the bus, each call its own event id; nothing went through the
+  // outbox, and the router keeps no usage table of its own (billing's ledger is built from these).
+  expect((await usageCounts()).published).toBeGreaterThanOrEqual(5);
+  const eventIds = ids.map((id) => byRequest(id)[0]!.id);
+  expect(new Set(eventIds).size).toBe(5);
+  expect(await router.app.runtime.relay.backlog()).toBe(0);
+  const table = await router.app.runtime.db.query<{ name: string | null }>(
+    `SELECT to_regclass('router_usage')::text AS name`,
+  );
+  expect(table.rows[0]!.name).toBeNull();
+});
+
+it('puts usage the bus does not confirm into the outbox, and the relay publishes it once the bus is back', async () => {
+  // The usage stream is gone: JetStream answers every publish with "no responders".
+  await subscription.stop();
+  await router.bus.deleteStreams(['QL_USAGE']);
+  const before = await usageCounts();
+  const ids = ['o-1', 'o-2', 'o-3'];
+  for (const id of ids) {
+    await client.chat.completions.create(
+      { model: 'oai/gpt-4o-mini', messages: [{ role: 'user', content: id }] },
+      { headers: { 'x-ql-request-id': id, 'x-ql-tenant-id': 'tenant-o' } },
+    );
+  }
+  await waitFor(
+    'the batch in the outbox',
+    async () => ((await usageCounts()).spilled ?? 0) - (before.spilled ?? 0) === 3,
+  );
+  expect(await router.app.runtime.relay.backlog()).toBeGreaterThan(0);
+  expect(byRequest('o-1')).toHaveLength(0);
+
+  // The stream is back: the relay publishes the three, once each.
+  await router.bus.ensureStreams([domainStream('usage')]);
+  subscription = await subscribeUsage();
+  await waitFor('the relayed events', () => ids.every((id) => byRequest(id).length === 1));
   await waitFor('an empty outbox', async () => (await router.app.runtime.relay.backlog()) === 0);
+  expect(ids.map((id) => byRequest(id).length)).toEqual([1, 1, 1]);
 });
 
 it('tracks generation spend in Redis: reserve, settle once per request id, refuse when exhausted', async () => {

@@ -59,7 +59,7 @@ import {
 } from '../telemetry/tracing.js';
 import { BreakerRegistry, shortError, type Admission } from './breakers.js';
 import type { BudgetStore, Reservation } from './budget.js';
-import type { UsageRecord, UsageSink } from './usage.js';
+import type { UsageRecord, UsageSink } from '../usage/types.js';
 
 export type EngineConfig = Pick<
   RouterFileConfig,

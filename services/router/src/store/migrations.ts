@@ -52,4 +52,10 @@ export const routerMigrations: Migration[] = [
       )`,
     ],
   },
+  {
+    // Usage is UsageRecorded events only (billing keeps the ledger): the router wrote these
+    // rows and never read them, and writing them cost the calls' thread and the database.
+    id: 'router_0003_usage_on_the_bus',
+    statements: [`DROP TABLE IF EXISTS router_usage`],
+  },
 ];

@@ -1,7 +1,7 @@
 import type { TokenUsage } from '../providers/types.js';
 import type { CallOutcome } from '../domain/types.js';
 
-/** One finished router call, as billed: the row in router_usage and the UsageRecorded event. */
+/** One finished router call, as billed: its UsageRecorded event. */
 export interface UsageRecord {
   requestId: string;
   tenantId: string;
@@ -23,7 +23,7 @@ export interface UsageRecord {
 
 /**
  * Where finished calls go. `record` must not block the call's response: implementations queue and
- * write in the background; `flush` waits for everything recorded so far to be durable.
+ * deliver in the background; `flush` waits for everything recorded so far to be durable.
  */
 export interface UsageSink {
   record(usage: UsageRecord): void;
@@ -37,4 +37,19 @@ export class MemoryUsageSink implements UsageSink {
     this.records.push(usage);
   }
   async flush(): Promise<void> {}
+}
+
+/** A record on its way to the bus, with the event id it keeps across retries. */
+export interface QueuedUsage {
+  id: string;
+  record: UsageRecord;
+}
+
+/** Where a delivered batch ended up: confirmed by the bus, or in the outbox for the relay. */
+export interface UsageDelivery {
+  result: 'published' | 'spilled';
+  /** Events confirmed by the bus or written to the outbox. */
+  delivered: number;
+  /** Records that could not be encoded (logged and dropped, never retried). */
+  invalid: number;
 }

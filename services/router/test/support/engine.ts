@@ -17,7 +17,7 @@ import {
 } from '../../src/providers/types.js';
 import { MemoryBudgetStore, type BudgetStore } from '../../src/engine/budget.js';
 import { RouterEngine, type EngineDeps } from '../../src/engine/engine.js';
-import { MemoryUsageSink } from '../../src/engine/usage.js';
+import { MemoryUsageSink } from '../../src/usage/types.js';
 
 /**
  * In-process fakes for unit tests of the core: a scriptable adapter (no network), a silent

@@ -1,0 +1,150 @@
+import { newEventId, type Logger } from '@quantumlayer/kit';
+import type { Counter, Registry } from 'prom-client';
+import { Counter as PromCounter } from 'prom-client';
+import type { QueuedUsage, UsageDelivery, UsageRecord, UsageSink } from './types.js';
+
+export interface UsageQueueOptions {
+  /** Makes one batch durable; rejects to have it kept and retried. */
+  deliver(batch: QueuedUsage[]): Promise<UsageDelivery>;
+  logger: Pick<Logger, 'warn' | 'error'>;
+  registry?: Registry;
+  flushIntervalMs: number;
+  maxBatch: number;
+  /**
+   * Records held while deliveries fail (bus and database both down); past it the oldest are
+   * dropped, counted and logged, so an outage cannot exhaust the router's memory.
+   */
+  maxQueued: number;
+  /** Called after each delivered batch (e.g. to wake the outbox relay after a spill). */
+  onDelivered?: (outcome: UsageDelivery) => void;
+}
+
+/**
+ * Queues finished calls and delivers them in batches, one batch at a time, in the background.
+ *
+ * Why batched and after the response: delivering per call would put a bus round trip on every
+ * call. Calls are queued and sent together within `flushIntervalMs`. The cost is a window of at
+ * most `flushIntervalMs` (plus a delivery in flight) in which a crash of the process loses
+ * records of calls already answered; shutdown flushes. A failed batch is put back in front with
+ * its event ids and retried with backoff, so nothing is lost or counted twice while the process
+ * lives. Event ids are given when a batch is formed, not in `record`, to keep the call's own path
+ * to a push.
+ */
+export class UsageQueue implements UsageSink {
+  /** Records not yet in a batch. */
+  private fresh: UsageRecord[] = [];
+  /** A failed batch waiting for its retry, ids kept. */
+  private retry: QueuedUsage[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> | undefined;
+  private readonly delivered: Counter | undefined;
+  private failures = 0;
+  private closed = false;
+
+  constructor(private readonly o: UsageQueueOptions) {
+    this.delivered = o.registry
+      ? new PromCounter({
+          name: 'ql_router_usage_records_total',
+          help: 'Usage records (UsageRecorded events) by result: published to the bus, spilled to the outbox when the bus did not confirm them, retried, dropped after an outage outgrew the queue, or invalid (not encodable)',
+          labelNames: ['result'],
+          registers: [o.registry],
+        })
+      : undefined;
+  }
+
+  get pending(): number {
+    return this.fresh.length + this.retry.length;
+  }
+
+  record(usage: UsageRecord): void {
+    this.fresh.push(usage);
+    if (this.pending >= this.o.maxBatch) this.kick(0);
+    else this.kick(this.o.flushIntervalMs);
+  }
+
+  /** Delivers everything queued so far; resolves when it is durable. */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    while (this.writing || this.pending > 0) {
+      if (this.writing) await this.writing.catch(() => undefined);
+      else await this.writeBatch();
+    }
+  }
+
+  /** Final flush at shutdown. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  private kick(delayMs: number): void {
+    if (this.timer || this.writing) return;
+    if (delayMs === 0 || this.closed) {
+      void this.writeBatch();
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.writeBatch();
+    }, delayMs);
+  }
+
+  private take(): QueuedUsage[] {
+    const max = this.o.maxBatch;
+    const batch = this.retry.length <= max ? this.retry : this.retry.slice(0, max);
+    this.retry = this.retry.length <= max ? [] : this.retry.slice(max);
+    if (batch.length < max && this.fresh.length > 0) {
+      const n = Math.min(max - batch.length, this.fresh.length);
+      for (let i = 0; i < n; i++) batch.push({ id: newEventId(), record: this.fresh[i]! });
+      this.fresh = n === this.fresh.length ? [] : this.fresh.slice(n);
+    }
+    return batch;
+  }
+
+  private writeBatch(): Promise<void> {
+    if (this.writing) return this.writing;
+    const batch = this.take();
+    if (batch.length === 0) return Promise.resolve();
+    this.writing = (async () => {
+      try {
+        const outcome = await this.o.deliver(batch);
+        this.failures = 0;
+        if (outcome.delivered > 0)
+          this.delivered?.inc({ result: outcome.result }, outcome.delivered);
+        if (outcome.invalid > 0) this.delivered?.inc({ result: 'invalid' }, outcome.invalid);
+        this.o.onDelivered?.(outcome);
+      } catch (err) {
+        this.retry = batch.concat(this.retry);
+        this.failures++;
+        this.delivered?.inc({ result: 'retried' }, batch.length);
+        this.o.logger.warn({ err, batch: batch.length }, 'usage batch not delivered; will retry');
+        this.shed();
+        await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** this.failures, 5_000)));
+      } finally {
+        this.writing = undefined;
+      }
+      if (this.pending > 0)
+        this.kick(this.pending >= this.o.maxBatch || this.closed ? 0 : this.o.flushIntervalMs);
+    })();
+    return this.writing;
+  }
+
+  /** Drops the oldest records beyond `maxQueued`. */
+  private shed(): void {
+    let over = this.pending - this.o.maxQueued;
+    if (over <= 0) return;
+    const dropped = over;
+    const fromRetry = Math.min(over, this.retry.length);
+    this.retry = this.retry.slice(fromRetry);
+    over -= fromRetry;
+    if (over > 0) this.fresh = this.fresh.slice(over);
+    this.delivered?.inc({ result: 'dropped' }, dropped);
+    this.o.logger.error(
+      { dropped, kept: this.pending },
+      'usage queue full while deliveries fail: oldest records dropped',
+    );
+  }
+}
