@@ -6,12 +6,12 @@ PNPM_VERSION := $(shell node -p "require('./package.json').packageManager.split(
 PNPM := pnpm
 export TURBO_TELEMETRY_DISABLED := 1
 
-.PHONY: help install proto proto-lint proto-check build lint typecheck test test-unit test-integration services sandbox-tools demo bench clean
+.PHONY: help install proto proto-lint proto-check build lint typecheck test test-unit test-integration services sandbox-tools demo bench bench-router clean
 
 help:
 	@echo "make demo        run the main job in embedded mode"
 	@echo "make test        install, check contracts, build, lint, type-check and run every test"
-	@echo "make install | proto | proto-lint | proto-check | build | lint | typecheck | bench | clean"
+	@echo "make install | proto | proto-lint | proto-check | build | lint | typecheck | bench | bench-router | clean"
 
 install:
 	@if [ "$$(pnpm --version 2>/dev/null)" != "$(PNPM_VERSION)" ]; then \
@@ -71,6 +71,10 @@ demo: install build sandbox-tools
 
 bench: install services
 	$(PNPM) run bench:bus
+
+# The router's overhead against a bare proxy, run as deployed (the machine's Postgres and NATS).
+bench-router: install services
+	$(PNPM) run bench:router
 
 clean:
 	rm -rf node_modules packages/*/node_modules services/*/node_modules packages/*/dist services/*/dist .turbo

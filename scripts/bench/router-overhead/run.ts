@@ -377,7 +377,7 @@ ${r.upstream}`,
   const pad = (s: string, n: number) => s.padEnd(n);
   const num = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '-');
   console.log(
-    `\nrouter overhead — ${stream ? 'streamed' : 'non-streamed'} chat completions, ${durationMs} ms per run, node ${process.version}, ${values['database-url'] ? 'postgres' : 'embedded (PGlite)'} usage store`,
+    `\nrouter overhead — ${stream ? 'streamed' : 'non-streamed'} chat completions, ${durationMs} ms per run, node ${process.version}, usage events to ${values['nats-url'] ? 'NATS JetStream' : 'the in-memory bus'}, database ${values['database-url'] ? 'Postgres' : 'PGlite'}`,
   );
   console.log(
     `${pad('target', 30)}${pad('conc', 6)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('CPU µs/req (sys)', 18)}${pad('RSS MB', 9)}peak RSS MB`,
