@@ -20,6 +20,7 @@ import type {
   CallStatsSchema,
   ModelHealthSchema,
   ModelInfoSchema,
+  TokenUsageSchema,
 } from '@quantumlayer/contracts';
 import { InvalidRequestError } from '../domain/errors.js';
 import type {
@@ -41,6 +42,7 @@ import type {
   ContentPart,
   FinishReason,
   ResponseFormat,
+  TokenUsage,
   ToolChoice,
   ToolDefinition,
 } from '../providers/types.js';
@@ -293,17 +295,22 @@ const ATTEMPT: Record<AttemptOutcome, PbAttemptOutcome> = {
   skipped_breaker_open: PbAttemptOutcome.SKIPPED_BREAKER_OPEN,
 };
 
+/** Token counts as the contracts carry them (CallStats and UsageRecorded), with their total. */
+export function tokensToProto(u: TokenUsage): MessageInitShape<typeof TokenUsageSchema> {
+  return {
+    inputTokens: u.inputTokens,
+    outputTokens: u.outputTokens,
+    totalTokens: u.inputTokens + u.outputTokens,
+    cachedInputTokens: u.cachedInputTokens ?? 0,
+  };
+}
+
 export function statsToProto(s: CallStats): MessageInitShape<typeof CallStatsSchema> {
   return {
     requestId: s.requestId,
     provider: s.provider,
     model: s.model,
-    usage: {
-      inputTokens: s.usage.inputTokens,
-      outputTokens: s.usage.outputTokens,
-      totalTokens: s.usage.inputTokens + s.usage.outputTokens,
-      cachedInputTokens: s.usage.cachedInputTokens ?? 0,
-    },
+    usage: tokensToProto(s.usage),
     cost: { usdMicros: BigInt(s.costMicros) },
     attemptCount: s.attemptCount,
     latencyMs: s.latencyMs,

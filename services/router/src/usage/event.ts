@@ -2,6 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { UsageKind, UsageOutcome, UsageRecordedSchema } from '@quantumlayer/contracts';
 import { toOutgoingEvent, type OutgoingEvent } from '@quantumlayer/kit';
 import type { CallOutcome } from '../domain/types.js';
+import { tokensToProto } from '../rpc/mapping.js';
 import type { UsageRecord } from './types.js';
 
 const KIND: Record<UsageRecord['kind'], UsageKind> = {
@@ -33,12 +34,7 @@ export function usageEvent(u: UsageRecord, id: string): OutgoingEvent {
     provider: u.provider,
     model: u.model,
     kind: KIND[u.kind],
-    tokens: {
-      inputTokens: u.tokens.inputTokens,
-      outputTokens: u.tokens.outputTokens,
-      totalTokens: u.tokens.inputTokens + u.tokens.outputTokens,
-      cachedInputTokens: u.tokens.cachedInputTokens ?? 0,
-    },
+    tokens: tokensToProto(u.tokens),
     cost: { usdMicros: BigInt(u.costMicros) },
     latencyMs: u.latencyMs,
     timeToFirstTokenMs: u.ttftMs,
