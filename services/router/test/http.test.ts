@@ -103,6 +103,28 @@ describe('POST /v1/chat/completions', () => {
     expect(usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 });
   });
 
+  it('passes tokens on as they come: events are coalesced per read, never held back', async () => {
+    openaiFake.enqueue({
+      kind: 'stream',
+      chunks: ['one', ' two', ' three'],
+      chunkDelayMs: 150,
+    });
+    const stream = await client.chat.completions.create({
+      model: 'oai/gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Count' }],
+      stream: true,
+    });
+    const arrivals: { text: string; at: number }[] = [];
+    for await (const chunk of stream) {
+      const text = chunk.choices[0]?.delta.content;
+      if (text) arrivals.push({ text, at: performance.now() });
+    }
+    expect(arrivals.map((a) => a.text)).toEqual(['one', ' two', ' three']);
+    // Each token reaches the client about when the upstream sent it, not with the next one.
+    expect(arrivals[1]!.at - arrivals[0]!.at).toBeGreaterThan(100);
+    expect(arrivals[2]!.at - arrivals[1]!.at).toBeGreaterThan(100);
+  });
+
   it('follows the OpenAI shape for stream_options.include_usage', async () => {
     const stream = await client.chat.completions.create({
       model: 'claude/claude-haiku-4-5',
