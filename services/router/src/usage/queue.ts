@@ -31,8 +31,12 @@ export interface UsageQueueOptions {
  * to a push.
  */
 export class UsageQueue implements UsageSink {
-  /** Records not yet in a batch. */
+  /**
+   * Records not yet in a batch, from index `head` on: taking a batch moves the index instead of
+   * copying the rest of the array, which after an outage may hold a million records.
+   */
   private fresh: UsageRecord[] = [];
+  private head = 0;
   /** A failed batch waiting for its retry, ids kept. */
   private retry: QueuedUsage[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -53,7 +57,7 @@ export class UsageQueue implements UsageSink {
   }
 
   get pending(): number {
-    return this.fresh.length + this.retry.length;
+    return this.fresh.length - this.head + this.retry.length;
   }
 
   record(usage: UsageRecord): void {
@@ -96,11 +100,9 @@ export class UsageQueue implements UsageSink {
     const max = this.o.maxBatch;
     const batch = this.retry.length <= max ? this.retry : this.retry.slice(0, max);
     this.retry = this.retry.length <= max ? [] : this.retry.slice(max);
-    if (batch.length < max && this.fresh.length > 0) {
-      const n = Math.min(max - batch.length, this.fresh.length);
-      for (let i = 0; i < n; i++) batch.push({ id: newEventId(), record: this.fresh[i]! });
-      this.fresh = n === this.fresh.length ? [] : this.fresh.slice(n);
-    }
+    const n = Math.min(max - batch.length, this.fresh.length - this.head);
+    for (let i = 0; i < n; i++) batch.push({ id: newEventId(), record: this.fresh[this.head++]! });
+    this.compact();
     return batch;
   }
 
@@ -132,6 +134,17 @@ export class UsageQueue implements UsageSink {
     return this.writing;
   }
 
+  /** Cuts off the taken prefix of `fresh` once it is as long as what is left. */
+  private compact(): void {
+    if (this.head === this.fresh.length) {
+      this.fresh = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 >= this.fresh.length) {
+      this.fresh = this.fresh.slice(this.head);
+      this.head = 0;
+    }
+  }
+
   /** Drops the oldest records beyond `maxQueued`. */
   private shed(): void {
     let over = this.pending - this.o.maxQueued;
@@ -140,7 +153,10 @@ export class UsageQueue implements UsageSink {
     const fromRetry = Math.min(over, this.retry.length);
     this.retry = this.retry.slice(fromRetry);
     over -= fromRetry;
-    if (over > 0) this.fresh = this.fresh.slice(over);
+    if (over > 0) {
+      this.head += over;
+      this.compact();
+    }
     this.delivered?.inc({ result: 'dropped' }, dropped);
     this.o.logger.error(
       { dropped, kept: this.pending },

@@ -160,6 +160,16 @@ describe('UsageQueue', () => {
     expect(queue.pending).toBe(0);
   });
 
+  it('drains a large backlog in order, every record once', async () => {
+    const { queue, calls } = harness({ maxBatch: 100 });
+    for (let i = 0; i < 5000; i++) queue.record(record(String(i)));
+    await queue.flush();
+    const delivered = calls.flat().map((q) => q.record.requestId);
+    expect(delivered).toEqual(Array.from({ length: 5000 }, (_, i) => String(i)));
+    expect(calls.every((b) => b.length <= 100)).toBe(true);
+    expect(queue.pending).toBe(0);
+  });
+
   it('retries a failed batch with the same event ids, ahead of newer records', async () => {
     const { queue, calls, state, counts } = harness();
     state.failing = true;
