@@ -30,7 +30,7 @@ import { routerMigrations } from './store/migrations.js';
 import { RedisBudgetStore } from './store/redis-budget.js';
 import { RouterMetrics } from './telemetry/metrics.js';
 import { createHttpFetch, type HttpFetch } from './upstream/http-fetch.js';
-import { deliverUsage } from './usage/deliver.js';
+import { UsageDeliverer } from './usage/deliver.js';
 import { UsageQueue } from './usage/queue.js';
 import type { UsageSink } from './usage/types.js';
 
@@ -154,10 +154,14 @@ export async function createRouterApp(ports: RouterPorts = {}): Promise<RouterAp
       }
     }
 
+    const deliverer = new UsageDeliverer(
+      { bus: runtime.bus, db: runtime.db, logger },
+      { spillCoolDownMs: config.usage.spillCoolDownMs },
+    );
     const recorder: UsageSink =
       ports.usage ??
       new UsageQueue({
-        deliver: (batch) => deliverUsage({ bus: runtime.bus, db: runtime.db, logger }, batch),
+        deliver: (batch) => deliverer.deliver(batch),
         logger,
         registry: runtime.registry,
         flushIntervalMs:
@@ -166,7 +170,7 @@ export async function createRouterApp(ports: RouterPorts = {}): Promise<RouterAp
         maxQueued: config.usage.maxQueued,
         // A spilled batch is in the outbox: publish it as soon as the bus takes it.
         onDelivered: (outcome) => {
-          if (outcome.result === 'spilled') runtime.relay.wake();
+          if (outcome.spilled > 0) runtime.relay.wake();
         },
       });
 

@@ -270,8 +270,10 @@ const fileSchema = z
          */
         flushIntervalMs: z.number().int().min(0).max(5_000).optional(),
         maxBatch: z.number().int().min(1).max(5_000).default(500),
-        /** Records held while the bus and the outbox both refuse them; the oldest go beyond it. */
+        /** Records held while deliveries fail or lag; past it the oldest are dropped. */
         maxQueued: z.number().int().min(1).max(10_000_000).default(1_000_000),
+        /** After the bus fails a batch, batches go straight to the outbox for this long. */
+        spillCoolDownMs: z.number().int().min(0).max(600_000).default(10_000),
       })
       .prefault({}),
   })

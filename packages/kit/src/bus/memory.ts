@@ -10,6 +10,7 @@ import {
   type DeadLetter,
   type RawDelivery,
 } from './runtime.js';
+import { PublishError } from './types.js';
 import type {
   ConsumerSpec,
   ConsumerState,
@@ -317,7 +318,18 @@ export class MemoryEventBus implements EventBus {
       : [input as OutgoingEvent];
     // Deliveries start after publish returns, as they would across a network.
     await Promise.resolve();
-    return events.map((e) => this.append(e.subject, eventHeaders(e), e.data, e.id));
+    const results: PublishResult[] = [];
+    for (const e of events) {
+      try {
+        results.push(this.append(e.subject, eventHeaders(e), e.data, e.id));
+      } catch (err) {
+        throw new PublishError(
+          `publish: ${events.length - results.length} of ${events.length} events not stored: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err, confirmed: results.map((r) => r.id) },
+        );
+      }
+    }
+    return results;
   }
 
   private async publishDeadLetter(letter: DeadLetter): Promise<void> {

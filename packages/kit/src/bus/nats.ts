@@ -37,6 +37,7 @@ import {
   type DeadLetter,
   type RawDelivery,
 } from './runtime.js';
+import { PublishError } from './types.js';
 import type {
   ConsumerSpec,
   ConsumerState,
@@ -331,9 +332,9 @@ export class NatsEventBus implements EventBus {
     );
     if (failures.length > 0) {
       const first = failures[0];
-      throw new Error(
+      throw new PublishError(
         `publish: ${failures.length} of ${events.length} events not confirmed: ${first instanceof Error ? first.message : String(first)}`,
-        { cause: first },
+        { cause: first, confirmed: results.filter((r) => r !== undefined).map((r) => r.id) },
       );
     }
     return results;

@@ -70,6 +70,19 @@ export class TerminalError extends Error {
   }
 }
 
+/**
+ * A publish of several events that the bus did not fully confirm. `confirmed` holds the ids it
+ * did store, so a caller can hand on only the rest (JetStream's de-duplication window is finite).
+ */
+export class PublishError extends Error {
+  readonly confirmed: readonly string[];
+  constructor(message: string, options: { cause?: unknown; confirmed: readonly string[] }) {
+    super(message, { cause: options.cause });
+    this.name = 'PublishError';
+    this.confirmed = options.confirmed;
+  }
+}
+
 export interface StreamSpec {
   /** Logical name, e.g. `QL_GENERATION`; the bus adds its namespace. */
   name: string;

@@ -6,6 +6,7 @@ import {
   HEADERS,
   Inbox,
   OutboxRelay,
+  PublishError,
   TerminalError,
   busMigrations,
   deadLetterStream,
@@ -300,6 +301,17 @@ export function busContract(t: BusUnderTest): void {
 
     it('refuses to publish to a subject no stream captures', async () => {
       await expect(bus.publish(thing('x', 1, { subject: 'ql.nostream.v1.x' }))).rejects.toThrow();
+    });
+
+    it('names the events it did store when a batch is only partly confirmed', async () => {
+      const stored = [thing('partial', 1), thing('partial', 2)];
+      const refused = thing('partial', 3, { subject: 'ql.nostream.v1.partial' });
+      const err = await bus.publish([...stored, refused]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(PublishError);
+      expect([...(err as PublishError).confirmed].sort()).toEqual(stored.map((e) => e.id).sort());
     });
 
     it('is ready, and updates a consumer in place but refuses to change its filter', async () => {

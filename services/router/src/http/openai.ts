@@ -594,20 +594,10 @@ async function streamChat(
   const model = start.model;
   // The chunk envelope is the same every time; only the choices part varies.
   const prefix = `data: {"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"system_fingerprint":null,"choices":`;
-  // Events that arrive together (one upstream read often holds many) leave in one socket write:
-  // the response is corked at the first and uncorked once the microtasks of this turn are done
-  // (a write per event cost a syscall each). `end` flushes whatever is corked.
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    res.uncork();
-  };
+  // No explicit cork: node:http already corks the socket for the rest of the tick on a write,
+  // and on Node ≥ 21 an `end` while the response is corked sends the terminating chunk before
+  // the corked data.
   const send = (choices: string, extra = ''): void => {
-    if (!corked) {
-      corked = true;
-      res.cork();
-      process.nextTick(uncork);
-    }
     res.write(`${prefix}${choices}${extra}}\n\n`);
   };
   send(

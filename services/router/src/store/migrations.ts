@@ -6,6 +6,9 @@ import type { Migration } from '@quantumlayer/kit';
  */
 export const routerMigrations: Migration[] = [
   {
+    // No longer written: usage is UsageRecorded events only (billing keeps the ledger). Dropped
+    // in a later release, once no router that still inserts into it can be running (dropping it
+    // now would fail every usage batch of the old replicas during a rolling deploy).
     id: 'router_0001_usage',
     statements: [
       `CREATE TABLE IF NOT EXISTS router_usage (
@@ -51,11 +54,5 @@ export const routerMigrations: Migration[] = [
         PRIMARY KEY (tenant_id, generation_id, request_id)
       )`,
     ],
-  },
-  {
-    // Usage is UsageRecorded events only (billing keeps the ledger): the router wrote these
-    // rows and never read them, and writing them cost the calls' thread and the database.
-    id: 'router_0003_usage_on_the_bus',
-    statements: [`DROP TABLE IF EXISTS router_usage`],
   },
 ];

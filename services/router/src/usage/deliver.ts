@@ -1,4 +1,5 @@
 import {
+  PublishError,
   enqueue,
   type Database,
   type EventBus,
@@ -15,48 +16,84 @@ export interface UsageTargets {
   logger: Pick<Logger, 'warn' | 'error'>;
 }
 
+export interface UsageDelivererOptions {
+  /**
+   * After the bus fails a batch, the batches of this long go straight to the outbox: a bus that
+   * does not answer costs each publish its whole PubAck timeout, which would hold every record
+   * behind it in memory (and past the shutdown deadline).
+   */
+  spillCoolDownMs: number;
+  now?: () => number;
+}
+
 /**
- * Publishes a batch of UsageRecorded events straight to the bus and waits for every PubAck; the
+ * Publishes batches of UsageRecorded events straight to the bus and waits for every PubAck; the
  * events are durable once JetStream has confirmed them, and billing's ledger is built from them.
  *
  * Why not the transactional outbox for every call: the router writes no row that its usage
  * events must agree with (generation spend lives in the budget store), and the outbox's insert,
  * the relay's read-back and its publish cost the router's thread and the database more than
- * publishing once. The outbox stays the fallback: when the bus does not confirm a batch (NATS
- * down or reconnecting), the whole batch goes into `ql_outbox` in one transaction and the relay
- * publishes it when the bus is back; events that did land are dropped by JetStream's
- * de-duplication (same event ids). Rejects only when neither took the batch: the caller keeps it
- * and retries. A record that cannot be encoded is dropped (logged, counted), not retried.
+ * publishing once. The outbox stays the fallback: the events of a batch the bus did not confirm
+ * (NATS down, reconnecting, no stream) go into `ql_outbox` in one transaction, and the relay
+ * publishes them when the bus is back. `deliver` rejects only when neither took them: the caller
+ * keeps the batch and retries it with the same event ids (JetStream drops a repeat within its
+ * duplicate window, consumers' inboxes after it). A record that cannot be encoded is dropped
+ * (logged whole, counted), not retried.
  */
-export async function deliverUsage(
-  targets: UsageTargets,
-  batch: readonly QueuedUsage[],
-): Promise<UsageDelivery> {
-  const events: OutgoingEvent[] = [];
-  let invalid = 0;
-  for (const q of batch) {
+export class UsageDeliverer {
+  /** Until then, batches skip the bus (it failed the last one). */
+  private spillUntil = 0;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly targets: UsageTargets,
+    private readonly options: UsageDelivererOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async deliver(batch: readonly QueuedUsage[]): Promise<UsageDelivery> {
+    const { logger } = this.targets;
+    const events: OutgoingEvent[] = [];
+    let invalid = 0;
+    for (const q of batch) {
+      try {
+        events.push(usageEvent(q.record, q.id));
+      } catch (err) {
+        // A record that cannot be encoded never will be: retrying it would hold up every record
+        // behind it. It is logged whole, so the call can still be billed by hand.
+        invalid++;
+        logger.error(
+          { err, usage: q.record, eventId: q.id },
+          'usage record not encodable; dropped',
+        );
+      }
+    }
+    if (events.length === 0) return { published: 0, spilled: 0, invalid };
+    if (this.now() < this.spillUntil) return this.spill(events, 0, invalid);
     try {
-      events.push(usageEvent(q.record, q.id));
+      await this.targets.bus.publish(events);
+      return { published: events.length, spilled: 0, invalid };
     } catch (err) {
-      // A record that cannot be encoded never will be: retrying it would hold up every record
-      // behind it. It is logged whole, so the call can still be billed by hand.
-      invalid++;
-      targets.logger.error(
-        { err, usage: q.record, eventId: q.id },
-        'usage record not encodable; dropped',
+      this.spillUntil = this.now() + this.options.spillCoolDownMs;
+      // Only what the bus did not store goes to the outbox: a copy relayed after JetStream's
+      // duplicate window would be stored twice.
+      const confirmed = new Set(err instanceof PublishError ? err.confirmed : []);
+      const rest = confirmed.size > 0 ? events.filter((e) => !confirmed.has(e.id)) : events;
+      logger.warn(
+        { err, events: rest.length, confirmed: confirmed.size },
+        'usage events not confirmed by the bus; writing them to the outbox',
       );
+      return this.spill(rest, events.length - rest.length, invalid);
     }
   }
-  if (events.length === 0) return { result: 'published', delivered: 0, invalid };
-  try {
-    await targets.bus.publish(events);
-    return { result: 'published', delivered: events.length, invalid };
-  } catch (err) {
-    targets.logger.warn(
-      { err, events: events.length },
-      'usage events not confirmed by the bus; writing them to the outbox',
-    );
-    await targets.db.transaction((tx) => enqueue(tx, events));
-    return { result: 'spilled', delivered: events.length, invalid };
+
+  private async spill(
+    events: OutgoingEvent[],
+    published: number,
+    invalid: number,
+  ): Promise<UsageDelivery> {
+    await this.targets.db.transaction((tx) => enqueue(tx, events));
+    return { published, spilled: events.length, invalid };
   }
 }

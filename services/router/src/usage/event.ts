@@ -23,8 +23,8 @@ const OUTCOME: Record<CallOutcome, UsageOutcome> = {
 
 /**
  * The UsageRecorded event of one call. `id` is chosen when the call is batched and kept across
- * retries, so an event sent twice (a retried batch, the outbox after a partial publish) is
- * dropped by JetStream's de-duplication and the consumers' inbox.
+ * retries, so an event sent twice (a retried batch whose first try was partly stored) is dropped
+ * by JetStream's de-duplication within its window, and by consumers' inboxes after it.
  */
 export function usageEvent(u: UsageRecord, id: string): OutgoingEvent {
   const message = create(UsageRecordedSchema, {

@@ -11,8 +11,8 @@ export interface UsageQueueOptions {
   flushIntervalMs: number;
   maxBatch: number;
   /**
-   * Records held while deliveries fail (bus and database both down); past it the oldest are
-   * dropped, counted and logged, so an outage cannot exhaust the router's memory.
+   * Records held while deliveries fail or lag; past it the oldest are dropped, counted and
+   * logged, so an outage cannot exhaust the router's memory.
    */
   maxQueued: number;
   /** Called after each delivered batch (e.g. to wake the outbox relay after a spill). */
@@ -26,8 +26,8 @@ export interface UsageQueueOptions {
  * call. Calls are queued and sent together within `flushIntervalMs`. The cost is a window of at
  * most `flushIntervalMs` (plus a delivery in flight) in which a crash of the process loses
  * records of calls already answered; shutdown flushes. A failed batch is put back in front with
- * its event ids and retried with backoff, so nothing is lost or counted twice while the process
- * lives. Event ids are given when a batch is formed, not in `record`, to keep the call's own path
+ * its event ids and retried with backoff, so nothing is lost while the process lives and the
+ * queue stays under `maxQueued`. Event ids are given when a batch is formed, not in `record`, to keep the call's own path
  * to a push.
  */
 export class UsageQueue implements UsageSink {
@@ -35,7 +35,7 @@ export class UsageQueue implements UsageSink {
    * Records not yet in a batch, from index `head` on: taking a batch moves the index instead of
    * copying the rest of the array, which after an outage may hold a million records.
    */
-  private fresh: UsageRecord[] = [];
+  private fresh: (UsageRecord | undefined)[] = [];
   private head = 0;
   /** A failed batch waiting for its retry, ids kept. */
   private retry: QueuedUsage[] = [];
@@ -44,6 +44,9 @@ export class UsageQueue implements UsageSink {
   private readonly delivered: Counter | undefined;
   private failures = 0;
   private closed = false;
+  /** Records dropped since the last log line about it (one line per 10 s at most). */
+  private droppedUnlogged = 0;
+  private lastDropLog = 0;
 
   constructor(private readonly o: UsageQueueOptions) {
     this.delivered = o.registry
@@ -62,6 +65,7 @@ export class UsageQueue implements UsageSink {
 
   record(usage: UsageRecord): void {
     this.fresh.push(usage);
+    if (this.pending > this.o.maxQueued) this.shed();
     if (this.pending >= this.o.maxBatch) this.kick(0);
     else this.kick(this.o.flushIntervalMs);
   }
@@ -85,11 +89,15 @@ export class UsageQueue implements UsageSink {
   }
 
   private kick(delayMs: number): void {
-    if (this.timer || this.writing) return;
+    if (this.writing) return;
     if (delayMs === 0 || this.closed) {
+      // A full batch does not wait for the timer a first record started.
+      clearTimeout(this.timer);
+      this.timer = undefined;
       void this.writeBatch();
       return;
     }
+    if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.writeBatch();
@@ -101,7 +109,10 @@ export class UsageQueue implements UsageSink {
     const batch = this.retry.length <= max ? this.retry : this.retry.slice(0, max);
     this.retry = this.retry.length <= max ? [] : this.retry.slice(max);
     const n = Math.min(max - batch.length, this.fresh.length - this.head);
-    for (let i = 0; i < n; i++) batch.push({ id: newEventId(), record: this.fresh[this.head++]! });
+    for (let i = 0; i < n; i++) {
+      batch.push({ id: newEventId(), record: this.fresh[this.head]! });
+      this.fresh[this.head++] = undefined;
+    }
     this.compact();
     return batch;
   }
@@ -114,10 +125,13 @@ export class UsageQueue implements UsageSink {
       try {
         const outcome = await this.o.deliver(batch);
         this.failures = 0;
-        if (outcome.delivered > 0)
-          this.delivered?.inc({ result: outcome.result }, outcome.delivered);
-        if (outcome.invalid > 0) this.delivered?.inc({ result: 'invalid' }, outcome.invalid);
-        this.o.onDelivered?.(outcome);
+        for (const result of ['published', 'spilled', 'invalid'] as const)
+          if (outcome[result] > 0) this.delivered?.inc({ result }, outcome[result]);
+        try {
+          this.o.onDelivered?.(outcome);
+        } catch (err) {
+          this.o.logger.warn({ err }, 'usage onDelivered callback failed');
+        }
       } catch (err) {
         this.retry = batch.concat(this.retry);
         this.failures++;
@@ -153,14 +167,18 @@ export class UsageQueue implements UsageSink {
     const fromRetry = Math.min(over, this.retry.length);
     this.retry = this.retry.slice(fromRetry);
     over -= fromRetry;
-    if (over > 0) {
-      this.head += over;
-      this.compact();
-    }
+    for (; over > 0; over--) this.fresh[this.head++] = undefined;
+    this.compact();
     this.delivered?.inc({ result: 'dropped' }, dropped);
-    this.o.logger.error(
-      { dropped, kept: this.pending },
-      'usage queue full while deliveries fail: oldest records dropped',
-    );
+    this.droppedUnlogged += dropped;
+    const now = Date.now();
+    if (now - this.lastDropLog >= 10_000) {
+      this.o.logger.error(
+        { dropped: this.droppedUnlogged, kept: this.pending },
+        'usage queue full while deliveries fail or lag: oldest records dropped',
+      );
+      this.droppedUnlogged = 0;
+      this.lastDropLog = now;
+    }
   }
 }

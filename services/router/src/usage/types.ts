@@ -45,11 +45,12 @@ export interface QueuedUsage {
   record: UsageRecord;
 }
 
-/** Where a delivered batch ended up: confirmed by the bus, or in the outbox for the relay. */
+/** Where the records of a delivered batch ended up. */
 export interface UsageDelivery {
-  result: 'published' | 'spilled';
-  /** Events confirmed by the bus or written to the outbox. */
-  delivered: number;
-  /** Records that could not be encoded (logged and dropped, never retried). */
+  /** Confirmed by the bus. */
+  published: number;
+  /** Written to the outbox (the bus did not confirm them, or is cooling down after a failure). */
+  spilled: number;
+  /** Could not be encoded (logged and dropped, never retried). */
   invalid: number;
 }

@@ -1,8 +1,8 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { UsageOutcome, UsageRecordedSchema } from '@quantumlayer/contracts';
-import type { OutgoingEvent, SqlExecutor } from '@quantumlayer/kit';
+import { PublishError, type OutgoingEvent, type SqlExecutor } from '@quantumlayer/kit';
 import { Registry } from 'prom-client';
-import { deliverUsage, type UsageTargets } from './deliver.js';
+import { UsageDeliverer, type UsageTargets } from './deliver.js';
 import { UsageQueue } from './queue.js';
 import type { QueuedUsage, UsageDelivery, UsageRecord } from './types.js';
 
@@ -30,14 +30,23 @@ function record(requestId: string, extra: Partial<UsageRecord> = {}): UsageRecor
 const silent = { warn: jest.fn(), error: jest.fn() };
 
 /** A bus that takes or refuses publishes, and a database whose outbox statements are kept. */
-function targets(options: { bus?: 'up' | 'down'; db?: 'up' | 'down' } = {}) {
+function targets(options: { bus?: 'up' | 'down' | 'first-only'; db?: 'up' | 'down' } = {}) {
   const published: OutgoingEvent[][] = [];
   const outbox: unknown[][] = [];
+  const state = { bus: options.bus ?? 'up', publishes: 0 };
   const t: UsageTargets = {
     bus: {
       publish: async (events) => {
-        if (options.bus === 'down') throw new Error('publish: no responders');
+        state.publishes++;
+        if (state.bus === 'down') throw new Error('publish: no responders');
         const list = Array.isArray(events) ? events : [events as OutgoingEvent];
+        if (state.bus === 'first-only') {
+          // JetStream stored the first event, then timed out on the rest.
+          published.push(list.slice(0, 1));
+          throw new PublishError('publish: 2 of 3 events not confirmed', {
+            confirmed: [list[0]!.id],
+          });
+        }
         published.push(list);
         return list.map((e, i) => ({ id: e.id, duplicate: false, stream: 'QL_USAGE', seq: i }));
       },
@@ -56,17 +65,22 @@ function targets(options: { bus?: 'up' | 'down'; db?: 'up' | 'down' } = {}) {
     },
     logger: silent,
   };
-  return { t, published, outbox };
+  return { t, published, outbox, state };
 }
+
+const ids = (rows: unknown[]) => (rows as { id: string }[]).map((row) => row.id);
 
 const queued = (...ids: string[]): QueuedUsage[] =>
   ids.map((id) => ({ id: `evt-${id}`, record: record(id) }));
 
-describe('deliverUsage', () => {
+describe('UsageDeliverer', () => {
+  const deliverer = (t: UsageTargets, clock = { now: 0 }) =>
+    new UsageDeliverer(t, { spillCoolDownMs: 10_000, now: () => clock.now });
+
   it('publishes one UsageRecorded per record, with the id it was queued with', async () => {
     const { t, published, outbox } = targets();
-    const r = await deliverUsage(t, queued('a', 'b'));
-    expect(r).toEqual({ result: 'published', delivered: 2, invalid: 0 });
+    const r = await deliverer(t).deliver(queued('a', 'b'));
+    expect(r).toEqual({ published: 2, spilled: 0, invalid: 0 });
     expect(outbox).toHaveLength(0);
     const [a, b] = published[0]!;
     expect([a!.id, b!.id]).toEqual(['evt-a', 'evt-b']);
@@ -90,28 +104,47 @@ describe('deliverUsage', () => {
 
   it('writes the batch to the outbox when the bus does not confirm it', async () => {
     const { t, published, outbox } = targets({ bus: 'down' });
-    const r = await deliverUsage(t, queued('a', 'b', 'c'));
-    expect(r).toEqual({ result: 'spilled', delivered: 3, invalid: 0 });
+    const r = await deliverer(t).deliver(queued('a', 'b', 'c'));
+    expect(r).toEqual({ published: 0, spilled: 3, invalid: 0 });
     expect(published).toHaveLength(0);
-    expect(outbox).toHaveLength(1);
-    expect((outbox[0] as { id: string; subject: string }[]).map((row) => row.id)).toEqual([
-      'evt-a',
-      'evt-b',
-      'evt-c',
-    ]);
+    expect(outbox.map(ids)).toEqual([['evt-a', 'evt-b', 'evt-c']]);
+  });
+
+  it('writes only the events the bus did not store to the outbox', async () => {
+    const { t, published, outbox } = targets({ bus: 'first-only' });
+    const r = await deliverer(t).deliver(queued('a', 'b', 'c'));
+    expect(r).toEqual({ published: 1, spilled: 2, invalid: 0 });
+    expect(published.map((list) => list.map((e) => e.id))).toEqual([['evt-a']]);
+    expect(outbox.map(ids)).toEqual([['evt-b', 'evt-c']]);
+  });
+
+  it('after a failure, sends batches straight to the outbox for the cool-down, then tries the bus again', async () => {
+    const { t, outbox, state } = targets({ bus: 'down' });
+    const clock = { now: 1_000 };
+    const d = deliverer(t, clock);
+    await d.deliver(queued('a'));
+    expect(state.publishes).toBe(1);
+    state.bus = 'up';
+    clock.now += 9_999;
+    expect(await d.deliver(queued('b'))).toEqual({ published: 0, spilled: 1, invalid: 0 });
+    expect(state.publishes).toBe(1); // the bus was not asked
+    clock.now += 1;
+    expect(await d.deliver(queued('c'))).toEqual({ published: 1, spilled: 0, invalid: 0 });
+    expect(state.publishes).toBe(2);
+    expect(outbox.map(ids)).toEqual([['evt-a'], ['evt-b']]);
   });
 
   it('rejects when neither the bus nor the outbox takes the batch', async () => {
     const { t } = targets({ bus: 'down', db: 'down' });
-    await expect(deliverUsage(t, queued('a'))).rejects.toThrow('connection refused');
+    await expect(deliverer(t).deliver(queued('a'))).rejects.toThrow('connection refused');
   });
 
   it('drops a record that cannot be encoded, logging it whole, and delivers the rest', async () => {
     const { t, published } = targets();
     silent.error.mockClear();
     const batch = [...queued('a'), { id: 'evt-bad', record: record('bad', { costMicros: NaN }) }];
-    const r = await deliverUsage(t, batch);
-    expect(r).toEqual({ result: 'published', delivered: 1, invalid: 1 });
+    const r = await deliverer(t).deliver(batch);
+    expect(r).toEqual({ published: 1, spilled: 0, invalid: 1 });
     expect(published[0]!.map((e) => e.id)).toEqual(['evt-a']);
     expect(silent.error).toHaveBeenCalledWith(
       expect.objectContaining({
@@ -127,13 +160,14 @@ describe('UsageQueue', () => {
   /** A deliver function that fails while `failing` is set, recording every batch it was given. */
   function harness(options: { maxBatch?: number; maxQueued?: number } = {}) {
     const calls: QueuedUsage[][] = [];
-    const state = { failing: false };
+    const state: { failing: boolean; stall?: Promise<void> } = { failing: false };
     const registry = new Registry();
     const queue = new UsageQueue({
       deliver: async (batch): Promise<UsageDelivery> => {
         calls.push(batch.slice());
+        if (state.stall) await state.stall;
         if (state.failing) throw new Error('bus and outbox down');
-        return { result: 'published', delivered: batch.length, invalid: 0 };
+        return { published: batch.length, spilled: 0, invalid: 0 };
       },
       logger: silent,
       registry,
@@ -161,7 +195,7 @@ describe('UsageQueue', () => {
   });
 
   it('drains a large backlog in order, every record once', async () => {
-    const { queue, calls } = harness({ maxBatch: 100 });
+    const { queue, calls } = harness({ maxBatch: 100, maxQueued: 10_000 });
     for (let i = 0; i < 5000; i++) queue.record(record(String(i)));
     await queue.flush();
     const delivered = calls.flat().map((q) => q.record.requestId);
@@ -191,6 +225,20 @@ describe('UsageQueue', () => {
     expect(await counts()).toMatchObject({ retried: 2, published: 3 });
   });
 
+  it('holds at most maxQueued records while a delivery lags, dropping the oldest', async () => {
+    const { queue, calls, state, counts } = harness({ maxBatch: 2, maxQueued: 4 });
+    let release!: () => void;
+    state.stall = new Promise<void>((r) => (release = r));
+    for (let i = 1; i <= 10; i++) queue.record(record(String(i)));
+    // One batch (1, 2) is in flight; of the eight queued behind it the newest four are kept.
+    expect(queue.pending).toBe(4);
+    state.stall = undefined;
+    release();
+    await queue.flush();
+    expect(calls.flat().map((q) => q.record.requestId)).toEqual(['1', '2', '7', '8', '9', '10']);
+    expect(await counts()).toMatchObject({ dropped: 4, published: 6 });
+  });
+
   it('drops the oldest records beyond maxQueued while deliveries fail, and counts them', async () => {
     const { queue, calls, state, counts } = harness({ maxBatch: 2, maxQueued: 3 });
     state.failing = true;
@@ -204,7 +252,7 @@ describe('UsageQueue', () => {
     expect(await counts()).toMatchObject({ dropped: 2, published: 3 });
     expect(silent.error).toHaveBeenCalledWith(
       expect.objectContaining({ dropped: 2 }),
-      'usage queue full while deliveries fail: oldest records dropped',
+      'usage queue full while deliveries fail or lag: oldest records dropped',
     );
   });
 });
