@@ -58,6 +58,7 @@ import {
   type RequestAttributes,
 } from '../telemetry/tracing.js';
 import { BreakerRegistry, shortError, type Admission } from './breakers.js';
+import { CancelSignal, type CallerSignal } from './cancel.js';
 import type { BudgetStore, Reservation } from './budget.js';
 import type { UsageRecord, UsageSink } from '../usage/types.js';
 
@@ -80,17 +81,6 @@ export interface EngineDeps {
   /** Monotonic milliseconds (tests drive time). */
   now?: () => number;
   random?: () => number;
-}
-
-/**
- * What the engine needs of the caller's cancellation: an `AbortSignal` (gRPC) fits, and so does
- * the HTTP API's lighter `ClientGone`, which costs nothing until the client leaves.
- */
-export interface CallerSignal {
-  readonly aborted: boolean;
-  readonly reason: unknown;
-  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: 'abort', listener: () => void): void;
 }
 
 export interface CallOptions {
@@ -158,13 +148,10 @@ function noop(): void {}
  * the SDK adapters need is made only when one reads `signal` (on Node 20 an AbortSignal and its
  * listener cost ~8 µs, a sizeable share of a proxied call).
  */
-class AttemptGuard implements Cancellation {
-  aborted = false;
-  reason: unknown = undefined;
+class AttemptGuard extends CancelSignal implements Cancellation {
   /** Set when a timer fired: the error the attempt failed with. */
   timeoutError: ProviderError | undefined;
   private controller: AbortController | undefined;
-  private listeners: (() => void)[] | undefined;
   private reject: ((err: unknown) => void) | undefined;
   private attemptTimer: NodeJS.Timeout | undefined;
   private firstTokenTimer: NodeJS.Timeout | undefined;
@@ -176,6 +163,7 @@ class AttemptGuard implements Cancellation {
     attemptMs: number,
     firstTokenMs: number | undefined,
   ) {
+    super();
     this.attemptTimer = setTimeout(
       () => this.timeout(`no complete answer within ${attemptMs} ms`),
       attemptMs,
@@ -202,24 +190,11 @@ class AttemptGuard implements Cancellation {
     return this.controller.signal;
   }
 
-  addEventListener(_type: 'abort', listener: () => void): void {
-    if (!this.aborted) (this.listeners ??= []).push(listener);
-  }
-
-  removeEventListener(_type: 'abort', listener: () => void): void {
-    const i = this.listeners?.indexOf(listener) ?? -1;
-    if (i >= 0) this.listeners!.splice(i, 1);
-  }
-
   /** Cancels the attempt: its listeners, its `signal`, and a pending `race` (rejects with `reason`). */
-  abort(reason: unknown): void {
+  override abort(reason: unknown): void {
     if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
+    super.abort(reason);
     this.controller?.abort(reason);
-    const listeners = this.listeners;
-    this.listeners = undefined;
-    for (const l of listeners ?? []) l();
     this.reject?.(reason);
   }
 

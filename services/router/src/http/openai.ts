@@ -21,9 +21,9 @@ import type {
   Policy,
   StreamOutput,
 } from '../domain/types.js';
+import { CancelSignal } from '../engine/cancel.js';
 import type { RouterEngine } from '../engine/engine.js';
 import type { ChatMessage, ContentPart, ResponseFormat, ToolChoice } from '../providers/types.js';
-import { ClientGone } from './client-gone.js';
 import { takeChatCompletions } from './fast-path.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import { chatCompletionBody, embeddingsBody, type ChatCompletionBody } from './schema.js';
@@ -407,7 +407,7 @@ export function registerOpenAIRoutes(
     scope.post('/v1/embeddings', routeOptions, async (req, reply) => {
       const body = embeddingsBody.parse(req.body);
       const inputs = typeof body.input === 'string' ? [body.input] : body.input;
-      const gone = new ClientGone();
+      const gone = new CancelSignal();
       reply.raw.once('close', () => {
         if (!reply.raw.writableEnded) gone.abort(new Error('client closed the connection'));
       });
@@ -500,7 +500,7 @@ export function chatHandler(engine: RouterEngine, options: OpenAIRoutesOptions):
       sendError(res, err, log);
       return;
     }
-    const gone = new ClientGone();
+    const gone = new CancelSignal();
     const onClose = () => {
       if (!res.writableEnded) gone.abort(new Error('client closed the connection'));
     };

@@ -1,7 +1,7 @@
-import { ClientGone } from './client-gone.js';
+import { CancelSignal } from './cancel.js';
 
 it('aborts once, with its reason, calling each listener still registered once', () => {
-  const gone = new ClientGone();
+  const gone = new CancelSignal();
   const calls: string[] = [];
   const a = () => calls.push('a');
   const b = () => calls.push('b');
