@@ -9,7 +9,7 @@ import path from 'node:path';
 import { acceptanceCoverage, applyGate } from './domain/gate.js';
 import type { RunSummary } from './domain/summary.js';
 import type { CoverageReport, CoverageTotals, TestCase } from './reports/index.js';
-import type { GeneratedTestRecord } from './generate/testgen.js';
+import type { TestGenResult } from './generate/testgen.js';
 import type { HealingReport } from './heal.js';
 import type { SandboxLimits } from './sandbox/index.js';
 import { buildProject, installDependencies, runInstalledTests, type StepRecord } from './steps.js';
@@ -33,13 +33,7 @@ export interface QualityReport {
   /** Repair rounds only: how this round's failures compare with the previous round's. */
   healing?: HealingReport;
   /** Agent mode, coverage under the gate: tests the QA agent proposed and the filter kept. */
-  generated?: {
-    proposed: number;
-    kept: number;
-    rejected: number;
-    tests: GeneratedTestRecord[];
-    lineCoverageBeforePct: number;
-    lineCoverageAfterPct: number;
+  generated?: Omit<TestGenResult, 'files' | 'usage'> & {
     /** FileSet blob key of the kept tests. */
     fileSet?: string;
   };
