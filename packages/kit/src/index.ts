@@ -17,3 +17,4 @@ export * from './rpc/index.js';
 export * from './bus/index.js';
 export * from './service.js';
 export * from './generation.js';
+export * from './fifo.js';

@@ -1,4 +1,5 @@
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { Fifo } from '../fifo.js';
 import type { Logger } from '../logger.js';
 import { extractTraceContext } from '../tracing.js';
 import { HEADERS, eventAttributes, headerValue } from './events.js';
@@ -37,9 +38,8 @@ export interface DeadLetter {
 /** Bounded concurrency: at most `size` holders; waiters are served in order. */
 export class Slots {
   private used = 0;
-  // A queue with a head index: Array#shift is O(n) once thousands wait (a big publish).
-  private waiters: (() => void)[] = [];
-  private head = 0;
+  // Thousands may wait (a big publish): Array#shift would be O(n) for each.
+  private readonly waiters = new Fifo<() => void>();
   private idleWaiters: (() => void)[] = [];
 
   constructor(readonly size: number) {}
@@ -68,16 +68,8 @@ export class Slots {
   }
 
   release(): void {
-    if (this.head < this.waiters.length) {
-      const next = this.waiters[this.head]!;
-      this.waiters[this.head++] = noop;
-      if (this.head === this.waiters.length) {
-        this.waiters = [];
-        this.head = 0;
-      } else if (this.head > 1024 && this.head * 2 > this.waiters.length) {
-        this.waiters = this.waiters.slice(this.head);
-        this.head = 0;
-      }
+    const next = this.waiters.shift();
+    if (next) {
       next();
       return;
     }
@@ -106,7 +98,6 @@ export class Slots {
   }
 }
 
-const noop = () => undefined;
 
 export function backoffDelay(spec: ConsumerSpec, deliveryCount: number): number {
   const initial = spec.backoff?.initialMs ?? 250;
