@@ -20,6 +20,7 @@ import OpenAI from 'openai';
 import {
   API_KEY,
   modelYaml,
+  sleep,
   startRouter,
   waitFor,
   type RunningRouter,
@@ -185,16 +186,13 @@ it('publishes one UsageRecorded per call, whatever the API and outcome, each wit
     outcome: UsageOutcome.SUCCEEDED,
   });
 
-  // Published straight to the bus, each call its own event id; nothing went through the
-  // outbox, and the router's old usage table gets no rows (billing's ledger is built from these).
-  expect((await usageCounts()).published).toBeGreaterThanOrEqual(5);
+  // Published straight to the bus, each call its own event id; nothing went through the outbox.
+  const counts = await usageCounts();
+  expect(counts.published).toBeGreaterThanOrEqual(5);
+  expect(counts.spilled ?? 0).toBe(0);
   const eventIds = ids.map((id) => byRequest(id)[0]!.id);
   expect(new Set(eventIds).size).toBe(5);
   expect(await router.app.runtime.relay.backlog()).toBe(0);
-  const rows = await router.app.runtime.db.query<{ n: string | number }>(
-    `SELECT count(*) AS n FROM router_usage`,
-  );
-  expect(Number(rows.rows[0]!.n)).toBe(0);
 });
 
 it('puts usage the bus does not confirm into the outbox, and the relay publishes it once the bus is back', async () => {
@@ -214,13 +212,14 @@ it('puts usage the bus does not confirm into the outbox, and the relay publishes
     async () => ((await usageCounts()).spilled ?? 0) - (before.spilled ?? 0) === 3,
   );
   expect(await router.app.runtime.relay.backlog()).toBeGreaterThan(0);
-  expect(byRequest('o-1')).toHaveLength(0);
 
   // The stream is back: the relay publishes the three, once each.
   await router.bus.ensureStreams([domainStream('usage')]);
   subscription = await subscribeUsage();
   await waitFor('the relayed events', () => ids.every((id) => byRequest(id).length === 1));
   await waitFor('an empty outbox', async () => (await router.app.runtime.relay.backlog()) === 0);
+  // Longer than the relay's poll: a second copy would have arrived by now.
+  await sleep(1_200);
   expect(ids.map((id) => byRequest(id).length)).toEqual([1, 1, 1]);
 });
 

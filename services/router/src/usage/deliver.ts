@@ -6,14 +6,13 @@ import {
   type Logger,
   type OutgoingEvent,
 } from '@quantumlayer/kit';
-import { usageEvent } from './event.js';
 import type { QueuedUsage, UsageDelivery } from './types.js';
 
 export interface UsageTargets {
   bus: Pick<EventBus, 'publish'>;
   /** The router's database: its outbox takes the events the bus did not confirm. */
   db: Pick<Database, 'transaction'>;
-  logger: Pick<Logger, 'warn' | 'error'>;
+  logger: Pick<Logger, 'warn'>;
 }
 
 export interface UsageDelivererOptions {
@@ -37,8 +36,7 @@ export interface UsageDelivererOptions {
  * (NATS down, reconnecting, no stream) go into `ql_outbox` in one transaction, and the relay
  * publishes them when the bus is back. `deliver` rejects only when neither took them: the caller
  * keeps the batch and retries it with the same event ids (JetStream drops a repeat within its
- * duplicate window, consumers' inboxes after it). A record that cannot be encoded is dropped
- * (logged whole, counted), not retried.
+ * duplicate window, consumers' inboxes after it).
  */
 export class UsageDeliverer {
   /** Until then, batches skip the bus (it failed the last one). */
@@ -53,47 +51,28 @@ export class UsageDeliverer {
   }
 
   async deliver(batch: readonly QueuedUsage[]): Promise<UsageDelivery> {
-    const { logger } = this.targets;
-    const events: OutgoingEvent[] = [];
-    let invalid = 0;
-    for (const q of batch) {
-      try {
-        events.push(usageEvent(q.record, q.id));
-      } catch (err) {
-        // A record that cannot be encoded never will be: retrying it would hold up every record
-        // behind it. It is logged whole, so the call can still be billed by hand.
-        invalid++;
-        logger.error(
-          { err, usage: q.record, eventId: q.id },
-          'usage record not encodable; dropped',
-        );
-      }
-    }
-    if (events.length === 0) return { published: 0, spilled: 0, invalid };
-    if (this.now() < this.spillUntil) return this.spill(events, 0, invalid);
+    const events = batch.map((q) => q.event);
+    if (events.length === 0) return { published: 0, spilled: 0 };
+    if (this.now() < this.spillUntil) return this.spill(events, 0);
     try {
       await this.targets.bus.publish(events);
-      return { published: events.length, spilled: 0, invalid };
+      return { published: events.length, spilled: 0 };
     } catch (err) {
       this.spillUntil = this.now() + this.options.spillCoolDownMs;
       // Only what the bus did not store goes to the outbox: a copy relayed after JetStream's
       // duplicate window would be stored twice.
       const confirmed = new Set(err instanceof PublishError ? err.confirmed : []);
       const rest = confirmed.size > 0 ? events.filter((e) => !confirmed.has(e.id)) : events;
-      logger.warn(
+      this.targets.logger.warn(
         { err, events: rest.length, confirmed: confirmed.size },
         'usage events not confirmed by the bus; writing them to the outbox',
       );
-      return this.spill(rest, events.length - rest.length, invalid);
+      return this.spill(rest, events.length - rest.length);
     }
   }
 
-  private async spill(
-    events: OutgoingEvent[],
-    published: number,
-    invalid: number,
-  ): Promise<UsageDelivery> {
+  private async spill(events: OutgoingEvent[], published: number): Promise<UsageDelivery> {
     await this.targets.db.transaction((tx) => enqueue(tx, events));
-    return { published, spilled: events.length, invalid };
+    return { published, spilled: events.length };
   }
 }

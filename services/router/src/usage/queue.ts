@@ -1,6 +1,7 @@
-import { newEventId, type Logger } from '@quantumlayer/kit';
+import { Fifo, newEventId, type Logger } from '@quantumlayer/kit';
 import type { Counter, Registry } from 'prom-client';
 import { Counter as PromCounter } from 'prom-client';
+import { usageEvent } from './event.js';
 import type { QueuedUsage, UsageDelivery, UsageRecord, UsageSink } from './types.js';
 
 export interface UsageQueueOptions {
@@ -27,16 +28,12 @@ export interface UsageQueueOptions {
  * most `flushIntervalMs` (plus a delivery in flight) in which a crash of the process loses
  * records of calls already answered; shutdown flushes. A failed batch is put back in front with
  * its event ids and retried with backoff, so nothing is lost while the process lives and the
- * queue stays under `maxQueued`. Event ids are given when a batch is formed, not in `record`, to keep the call's own path
- * to a push.
+ * queue stays under `maxQueued`. A record becomes its event (id and encoding) once, when a batch
+ * is formed: not in `record`, which keeps the call's own path to a push, and not again on a retry.
  */
 export class UsageQueue implements UsageSink {
-  /**
-   * Records not yet in a batch, from index `head` on: taking a batch moves the index instead of
-   * copying the rest of the array, which after an outage may hold a million records.
-   */
-  private fresh: (UsageRecord | undefined)[] = [];
-  private head = 0;
+  /** Records not yet in a batch (a Fifo: after an outage it may hold a million). */
+  private readonly fresh = new Fifo<UsageRecord>();
   /** A failed batch waiting for its retry, ids kept. */
   private retry: QueuedUsage[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -60,14 +57,13 @@ export class UsageQueue implements UsageSink {
   }
 
   get pending(): number {
-    return this.fresh.length - this.head + this.retry.length;
+    return this.fresh.length + this.retry.length;
   }
 
   record(usage: UsageRecord): void {
     this.fresh.push(usage);
     if (this.pending > this.o.maxQueued) this.shed();
-    if (this.pending >= this.o.maxBatch) this.kick(0);
-    else this.kick(this.o.flushIntervalMs);
+    this.kick(this.pending >= this.o.maxBatch ? 0 : this.o.flushIntervalMs);
   }
 
   /** Delivers everything queued so far; resolves when it is durable. */
@@ -108,12 +104,23 @@ export class UsageQueue implements UsageSink {
     const max = this.o.maxBatch;
     const batch = this.retry.length <= max ? this.retry : this.retry.slice(0, max);
     this.retry = this.retry.length <= max ? [] : this.retry.slice(max);
-    const n = Math.min(max - batch.length, this.fresh.length - this.head);
-    for (let i = 0; i < n; i++) {
-      batch.push({ id: newEventId(), record: this.fresh[this.head]! });
-      this.fresh[this.head++] = undefined;
+    let invalid = 0;
+    for (let n = Math.min(max - batch.length, this.fresh.length); n > 0; n--) {
+      const record = this.fresh.shift()!;
+      const id = newEventId();
+      try {
+        batch.push({ id, record, event: usageEvent(record, id) });
+      } catch (err) {
+        // A record that cannot be encoded never will be: kept, it would hold up every record
+        // behind it. It is logged whole, so the call can still be billed by hand.
+        invalid++;
+        this.o.logger.error(
+          { err, usage: record, eventId: id },
+          'usage record not encodable; dropped',
+        );
+      }
     }
-    this.compact();
+    if (invalid > 0) this.delivered?.inc({ result: 'invalid' }, invalid);
     return batch;
   }
 
@@ -125,7 +132,7 @@ export class UsageQueue implements UsageSink {
       try {
         const outcome = await this.o.deliver(batch);
         this.failures = 0;
-        for (const result of ['published', 'spilled', 'invalid'] as const)
+        for (const result of ['published', 'spilled'] as const)
           if (outcome[result] > 0) this.delivered?.inc({ result }, outcome[result]);
         try {
           this.o.onDelivered?.(outcome);
@@ -148,17 +155,6 @@ export class UsageQueue implements UsageSink {
     return this.writing;
   }
 
-  /** Cuts off the taken prefix of `fresh` once it is as long as what is left. */
-  private compact(): void {
-    if (this.head === this.fresh.length) {
-      this.fresh = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 >= this.fresh.length) {
-      this.fresh = this.fresh.slice(this.head);
-      this.head = 0;
-    }
-  }
-
   /** Drops the oldest records beyond `maxQueued`. */
   private shed(): void {
     let over = this.pending - this.o.maxQueued;
@@ -167,8 +163,7 @@ export class UsageQueue implements UsageSink {
     const fromRetry = Math.min(over, this.retry.length);
     this.retry = this.retry.slice(fromRetry);
     over -= fromRetry;
-    for (; over > 0; over--) this.fresh[this.head++] = undefined;
-    this.compact();
+    this.fresh.drop(over);
     this.delivered?.inc({ result: 'dropped' }, dropped);
     this.droppedUnlogged += dropped;
     const now = Date.now();

@@ -1,3 +1,4 @@
+import type { OutgoingEvent } from '@quantumlayer/kit';
 import type { TokenUsage } from '../providers/types.js';
 import type { CallOutcome } from '../domain/types.js';
 
@@ -39,18 +40,17 @@ export class MemoryUsageSink implements UsageSink {
   async flush(): Promise<void> {}
 }
 
-/** A record on its way to the bus, with the event id it keeps across retries. */
+/** A record on its way to the bus, as its event (id kept across retries). */
 export interface QueuedUsage {
   id: string;
   record: UsageRecord;
+  event: OutgoingEvent;
 }
 
-/** Where the records of a delivered batch ended up. */
+/** Where the events of a delivered batch ended up. */
 export interface UsageDelivery {
   /** Confirmed by the bus. */
   published: number;
   /** Written to the outbox (the bus did not confirm them, or is cooling down after a failure). */
   spilled: number;
-  /** Could not be encoded (logged and dropped, never retried). */
-  invalid: number;
 }

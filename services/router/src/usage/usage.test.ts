@@ -3,6 +3,7 @@ import { UsageOutcome, UsageRecordedSchema } from '@quantumlayer/contracts';
 import { PublishError, type OutgoingEvent, type SqlExecutor } from '@quantumlayer/kit';
 import { Registry } from 'prom-client';
 import { UsageDeliverer, type UsageTargets } from './deliver.js';
+import { usageEvent } from './event.js';
 import { UsageQueue } from './queue.js';
 import type { QueuedUsage, UsageDelivery, UsageRecord } from './types.js';
 
@@ -27,7 +28,7 @@ function record(requestId: string, extra: Partial<UsageRecord> = {}): UsageRecor
   };
 }
 
-const silent = { warn: jest.fn(), error: jest.fn() };
+const silent = { warn: jest.fn() };
 
 /** A bus that takes or refuses publishes, and a database whose outbox statements are kept. */
 function targets(options: { bus?: 'up' | 'down' | 'first-only'; db?: 'up' | 'down' } = {}) {
@@ -71,7 +72,11 @@ function targets(options: { bus?: 'up' | 'down' | 'first-only'; db?: 'up' | 'dow
 const ids = (rows: unknown[]) => (rows as { id: string }[]).map((row) => row.id);
 
 const queued = (...ids: string[]): QueuedUsage[] =>
-  ids.map((id) => ({ id: `evt-${id}`, record: record(id) }));
+  ids.map((id) => ({
+    id: `evt-${id}`,
+    record: record(id),
+    event: usageEvent(record(id), `evt-${id}`),
+  }));
 
 describe('UsageDeliverer', () => {
   const deliverer = (t: UsageTargets, clock = { now: 0 }) =>
@@ -80,7 +85,7 @@ describe('UsageDeliverer', () => {
   it('publishes one UsageRecorded per record, with the id it was queued with', async () => {
     const { t, published, outbox } = targets();
     const r = await deliverer(t).deliver(queued('a', 'b'));
-    expect(r).toEqual({ published: 2, spilled: 0, invalid: 0 });
+    expect(r).toEqual({ published: 2, spilled: 0 });
     expect(outbox).toHaveLength(0);
     const [a, b] = published[0]!;
     expect([a!.id, b!.id]).toEqual(['evt-a', 'evt-b']);
@@ -105,7 +110,7 @@ describe('UsageDeliverer', () => {
   it('writes the batch to the outbox when the bus does not confirm it', async () => {
     const { t, published, outbox } = targets({ bus: 'down' });
     const r = await deliverer(t).deliver(queued('a', 'b', 'c'));
-    expect(r).toEqual({ published: 0, spilled: 3, invalid: 0 });
+    expect(r).toEqual({ published: 0, spilled: 3 });
     expect(published).toHaveLength(0);
     expect(outbox.map(ids)).toEqual([['evt-a', 'evt-b', 'evt-c']]);
   });
@@ -113,7 +118,7 @@ describe('UsageDeliverer', () => {
   it('writes only the events the bus did not store to the outbox', async () => {
     const { t, published, outbox } = targets({ bus: 'first-only' });
     const r = await deliverer(t).deliver(queued('a', 'b', 'c'));
-    expect(r).toEqual({ published: 1, spilled: 2, invalid: 0 });
+    expect(r).toEqual({ published: 1, spilled: 2 });
     expect(published.map((list) => list.map((e) => e.id))).toEqual([['evt-a']]);
     expect(outbox.map(ids)).toEqual([['evt-b', 'evt-c']]);
   });
@@ -126,10 +131,10 @@ describe('UsageDeliverer', () => {
     expect(state.publishes).toBe(1);
     state.bus = 'up';
     clock.now += 9_999;
-    expect(await d.deliver(queued('b'))).toEqual({ published: 0, spilled: 1, invalid: 0 });
+    expect(await d.deliver(queued('b'))).toEqual({ published: 0, spilled: 1 });
     expect(state.publishes).toBe(1); // the bus was not asked
     clock.now += 1;
-    expect(await d.deliver(queued('c'))).toEqual({ published: 1, spilled: 0, invalid: 0 });
+    expect(await d.deliver(queued('c'))).toEqual({ published: 1, spilled: 0 });
     expect(state.publishes).toBe(2);
     expect(outbox.map(ids)).toEqual([['evt-a'], ['evt-b']]);
   });
@@ -137,22 +142,6 @@ describe('UsageDeliverer', () => {
   it('rejects when neither the bus nor the outbox takes the batch', async () => {
     const { t } = targets({ bus: 'down', db: 'down' });
     await expect(deliverer(t).deliver(queued('a'))).rejects.toThrow('connection refused');
-  });
-
-  it('drops a record that cannot be encoded, logging it whole, and delivers the rest', async () => {
-    const { t, published } = targets();
-    silent.error.mockClear();
-    const batch = [...queued('a'), { id: 'evt-bad', record: record('bad', { costMicros: NaN }) }];
-    const r = await deliverer(t).deliver(batch);
-    expect(r).toEqual({ published: 1, spilled: 0, invalid: 1 });
-    expect(published[0]!.map((e) => e.id)).toEqual(['evt-a']);
-    expect(silent.error).toHaveBeenCalledWith(
-      expect.objectContaining({
-        eventId: 'evt-bad',
-        usage: expect.objectContaining({ requestId: 'bad' }),
-      }),
-      'usage record not encodable; dropped',
-    );
   });
 });
 
@@ -162,14 +151,15 @@ describe('UsageQueue', () => {
     const calls: QueuedUsage[][] = [];
     const state: { failing: boolean; stall?: Promise<void> } = { failing: false };
     const registry = new Registry();
+    const logger = { warn: jest.fn(), error: jest.fn() };
     const queue = new UsageQueue({
       deliver: async (batch): Promise<UsageDelivery> => {
         calls.push(batch.slice());
         if (state.stall) await state.stall;
         if (state.failing) throw new Error('bus and outbox down');
-        return { published: batch.length, spilled: 0, invalid: 0 };
+        return { published: batch.length, spilled: 0 };
       },
-      logger: silent,
+      logger,
       registry,
       flushIntervalMs: 5,
       maxBatch: options.maxBatch ?? 3,
@@ -179,7 +169,7 @@ describe('UsageQueue', () => {
       const m = await registry.getSingleMetric('ql_router_usage_records_total')!.get();
       return Object.fromEntries(m.values.map((v) => [v.labels.result, v.value]));
     };
-    return { queue, calls, state, counts };
+    return { queue, calls, state, counts, logger };
   }
 
   it('delivers in batches of at most maxBatch, in order, each record once with a unique id', async () => {
@@ -192,6 +182,20 @@ describe('UsageQueue', () => {
     expect(new Set(delivered.map((q) => q.id)).size).toBe(7);
     expect(await counts()).toEqual({ published: 7 });
     expect(queue.pending).toBe(0);
+  });
+
+  it('drops a record that cannot be encoded, logging it whole once, and delivers the rest', async () => {
+    const { queue, calls, counts, logger } = harness();
+    queue.record(record('a'));
+    queue.record(record('bad', { costMicros: NaN }));
+    await queue.flush();
+    expect(calls.flat().map((q) => q.record.requestId)).toEqual(['a']);
+    expect(await counts()).toEqual({ published: 1, invalid: 1 });
+    expect(logger.error).toHaveBeenCalledTimes(1);
+    expect(logger.error).toHaveBeenCalledWith(
+      expect.objectContaining({ usage: expect.objectContaining({ requestId: 'bad' }) }),
+      'usage record not encodable; dropped',
+    );
   });
 
   it('drains a large backlog in order, every record once', async () => {
@@ -240,7 +244,7 @@ describe('UsageQueue', () => {
   });
 
   it('drops the oldest records beyond maxQueued while deliveries fail, and counts them', async () => {
-    const { queue, calls, state, counts } = harness({ maxBatch: 2, maxQueued: 3 });
+    const { queue, calls, state, counts, logger } = harness({ maxBatch: 2, maxQueued: 3 });
     state.failing = true;
     for (const id of ['1', '2', '3', '4', '5']) queue.record(record(id));
     while (calls.length === 0) await new Promise((r) => setTimeout(r, 2));
@@ -250,7 +254,7 @@ describe('UsageQueue', () => {
     const published = calls.slice(-2).flat();
     expect(published.map((q) => q.record.requestId)).toEqual(['3', '4', '5']);
     expect(await counts()).toMatchObject({ dropped: 2, published: 3 });
-    expect(silent.error).toHaveBeenCalledWith(
+    expect(logger.error).toHaveBeenCalledWith(
       expect.objectContaining({ dropped: 2 }),
       'usage queue full while deliveries fail or lag: oldest records dropped',
     );
