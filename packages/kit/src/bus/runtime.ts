@@ -98,7 +98,6 @@ export class Slots {
   }
 }
 
-
 export function backoffDelay(spec: ConsumerSpec, deliveryCount: number): number {
   const initial = spec.backoff?.initialMs ?? 250;
   const max = spec.backoff?.maxMs ?? 30_000;
