@@ -6,6 +6,7 @@ import type { CoverageReport, TestReport } from '../reports/schema.js';
 import { stripAnsi } from '../reports/util.js';
 import {
   DEFAULT_LIMITS,
+  describeLimit,
   installStep,
   runSandboxed,
   type SandboxLimits,
@@ -91,11 +92,7 @@ function childStop(
   for (const [by, re] of CHILD_EVIDENCE) {
     const m = re.exec(text);
     if (!m) continue;
-    const limit =
-      by === 'memory'
-        ? `memory limit (${limits.memoryBytes} bytes of address space)`
-        : `CPU limit (${limits.cpuSeconds}s)`;
-    return { by, reason: `${limit} reached in a test process: "${m[0]}"` };
+    return { by, reason: `${describeLimit(by, limits)} in a test process: "${m[0]}"` };
   }
   return undefined;
 }

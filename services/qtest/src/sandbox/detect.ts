@@ -106,7 +106,7 @@ export function inferStop(input: InferInput): { stoppedBy?: StoppedBy; reason?: 
       const m = re.exec(tail);
       if (m) {
         const after = runnerStop === 'wall-time' ? ', then killed at the wall-time limit' : '';
-        return { stoppedBy: kind, reason: `${describe(kind, limits)}: "${m[0]}"${after}` };
+        return { stoppedBy: kind, reason: `${describeLimit(kind, limits)}: "${m[0]}"${after}` };
       }
     }
   }
@@ -116,8 +116,11 @@ export function inferStop(input: InferInput): { stoppedBy?: StoppedBy; reason?: 
   return {};
 }
 
-function describe(kind: StoppedBy, limits: SandboxLimits): string {
+/** The limit behind a stop, in words (`memory limit (N bytes of data) reached`). */
+export function describeLimit(kind: StoppedBy, limits: SandboxLimits): string {
   switch (kind) {
+    case 'cpu-time':
+      return `CPU limit (${limits.cpuSeconds}s) reached`;
     case 'memory':
       return `memory limit (${limits.memoryBytes} bytes of data) reached`;
     case 'processes':

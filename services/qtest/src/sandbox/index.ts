@@ -16,4 +16,4 @@ export {
   SANDBOX_WORKDIR,
   type InstallStepOptions,
 } from './runner.js';
-export { extractRusage, inferStop } from './detect.js';
+export { describeLimit, extractRusage, inferStop } from './detect.js';

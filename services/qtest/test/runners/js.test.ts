@@ -154,7 +154,7 @@ describe('node:test', () => {
     });
     expect(result.stopped?.by).toBe('memory');
     expect(result.stopped?.reason).toMatch(
-      /memory limit \(1610612736 bytes of address space\) reached/,
+      /memory limit \(1610612736 bytes of data\) reached/,
     );
     expect(result.runs[0]?.stoppedBy).toBe('memory');
     // node:test still reported the file whose process died.
