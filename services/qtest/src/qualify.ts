@@ -76,8 +76,11 @@ export async function qualifyProject(options: QualifyOptions): Promise<QualityRe
   };
   try {
     // A clean copy: whatever node_modules or build output the directory has is not ours to trust.
+    // Links stay as written (as copyProject keeps them): resolved, a relative link in the project
+    // would become an absolute path into the source directory on the host.
     await cp(options.dir, project, {
       recursive: true,
+      verbatimSymlinks: true,
       filter: (src) => !/[/\\](node_modules|\.git|dist|coverage)$/.test(src),
     });
     let ready = true;
