@@ -116,16 +116,10 @@ export async function qualifyProject(options: QualifyOptions): Promise<QualityRe
     note({ step: 'scan', state: 'done' });
 
     const flaky = new Set(tests?.flaky ?? []);
-    const acceptance =
-      options.acceptanceCriteria && tests
-        ? acceptanceCoverage(options.acceptanceCriteria, tests.report.tests, flaky)
-        : options.acceptanceCriteria
-          ? {
-              total: options.acceptanceCriteria.length,
-              covered: [],
-              uncovered: [...options.acceptanceCriteria],
-            }
-          : null;
+    // Without test results no criterion is proven: all of them are uncovered.
+    const acceptance = options.acceptanceCriteria
+      ? acceptanceCoverage(options.acceptanceCriteria, tests?.report.tests ?? [], flaky)
+      : null;
     // A flaky test is reported as flaky, not also as failed (the merged report marks it failed).
     const totals = tests ? countTests(tests.report.tests, flaky) : undefined;
     const gate = applyGate(

@@ -2,18 +2,10 @@
 // `ql qtest run` show. The full report (every test of every run, coverage per file, findings)
 // is a blob beside it.
 import { z } from 'zod';
+import { SecuritySeverityCountsSchema, type SecuritySeverityCounts } from '../security/report.js';
 
 const pct = z.number().min(0).max(100).nullable();
 const count = z.number().int().nonnegative();
-
-export const SeverityCountsSchema = z.object({
-  info: count,
-  low: count,
-  medium: count,
-  high: count,
-  critical: count,
-});
-export type SeverityCounts = z.infer<typeof SeverityCountsSchema>;
 
 export const RunSummarySchema = z.object({
   runner: z.string(),
@@ -30,7 +22,7 @@ export const RunSummarySchema = z.object({
   coverage: z.object({ lines: pct, branches: pct, functions: pct }),
   verdict: z.enum(['accepted', 'rejected', 'inconclusive']),
   failedGates: z.array(z.string()),
-  security: SeverityCountsSchema,
+  security: SecuritySeverityCountsSchema,
   acceptance: z.object({ total: count, covered: count }),
   /** What the sandbox stopped, and why. */
   stopped: z.object({ by: z.string(), reason: z.string(), step: z.string() }).nullable(),
