@@ -2,7 +2,7 @@
 // `ql qtest run` show. The full report (every test of every run, coverage per file, findings)
 // is a blob beside it.
 import { z } from 'zod';
-import { SecuritySeverityCountsSchema, type SecuritySeverityCounts } from '../security/report.js';
+import { SecuritySeverityCountsSchema } from '../security/report.js';
 
 const pct = z.number().min(0).max(100).nullable();
 const count = z.number().int().nonnegative();
