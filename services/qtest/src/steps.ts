@@ -1,9 +1,11 @@
 // The steps before the tests, each in the sandbox: dependency install from the lock file (network
 // on for that step only, lifecycle scripts off) and build / type-check (network off).
-import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StepOutcome } from './domain/gate.js';
+import { readPackageJson } from './runners/detect.js';
+import { exists } from './runners/files.js';
 import { detectRunner, runProjectTests, type ProjectTestResult } from './runners/index.js';
+import { outputTail } from './runners/run.js';
 import {
   installStep,
   runSandboxed,
@@ -27,14 +29,6 @@ export interface StepOptions {
   signal?: AbortSignal;
 }
 
-const exists = (p: string) =>
-  access(p).then(
-    () => true,
-    () => false,
-  );
-
-const tail = (s: string, n = 4000) => (s.length > n ? `…${s.slice(-n)}` : s);
-
 export function stepRecord(name: string, command: string, r: SandboxResult): StepRecord {
   const ok = r.exitCode === 0 && !r.stoppedBy;
   return {
@@ -52,23 +46,15 @@ export function stepRecord(name: string, command: string, r: SandboxResult): Ste
           detail: r.stoppedBy
             ? (r.reason ?? r.stoppedBy)
             : `${command} exited with ${r.exitCode ?? r.signal}`,
-          outputTail: tail(`${r.stdout}\n${r.stderr}`.trim()),
+          outputTail: outputTail(r),
         }),
   };
 }
 
-interface PackageJson {
-  scripts?: Record<string, string>;
-}
-
 /** The build / type-check step of a Node project: `typecheck` if it has one, else `build`. */
 async function nodeBuildScript(dir: string): Promise<string | undefined> {
-  let pkg: PackageJson;
-  try {
-    pkg = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as PackageJson;
-  } catch {
-    return undefined;
-  }
+  const pkg = await readPackageJson(dir);
+  if (!pkg || pkg instanceof Error) return undefined;
   return ['typecheck', 'build'].find((s) => pkg.scripts?.[s]);
 }
 

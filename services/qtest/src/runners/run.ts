@@ -63,7 +63,8 @@ export async function buildPlan(runner: RunnerKind, ctx: PlanContext): Promise<R
   }
 }
 
-function tail(result: Pick<SandboxResult, 'stdout' | 'stderr'>): string {
+/** The end of a process's output (stdout, then stderr), without colour codes. */
+export function outputTail(result: Pick<SandboxResult, 'stdout' | 'stderr'>): string {
   const text = stripAnsi(
     [result.stdout.trimEnd(), result.stderr.trimEnd()].filter(Boolean).join('\n'),
   );
@@ -170,7 +171,7 @@ export async function runProjectTests(options: RunProjectTestsOptions): Promise<
         wallMs: r.wallMs,
         ...(r.stoppedBy ? { stoppedBy: r.stoppedBy } : {}),
         ...(r.reason ? { reason: r.reason } : {}),
-        outputTail: tail(r),
+        outputTail: outputTail(r),
       };
       if (!installRecord.ok) {
         const report: TestReport = { runner: detection.runner, totals: emptyTotals(), tests: [] };
@@ -248,7 +249,7 @@ export async function runProjectTests(options: RunProjectTestsOptions): Promise<
         if (post.exitCode !== 0 || post.stoppedBy) {
           postError = `${plan.post.command} ${plan.post.args.slice(0, 3).join(' ')}: ${
             post.reason ?? `exit ${post.exitCode ?? post.signal}`
-          }: ${tail(post).slice(-500)}`;
+          }: ${outputTail(post).slice(-500)}`;
         }
       }
       const collected = await plan.collect(copy, main);
@@ -268,7 +269,7 @@ export async function runProjectTests(options: RunProjectTestsOptions): Promise<
         ...(report ? { totals: report.totals } : {}),
         ...(collected.reportError && !report ? { reportError: collected.reportError } : {}),
         ...(coverageError ? { coverageError } : {}),
-        outputTail: tail(main),
+        outputTail: outputTail(main),
       });
       if (stop) {
         // Flakiness is moot once a run hits a limit; repeating it would only burn the budget.
