@@ -154,14 +154,13 @@ export async function createRouterApp(ports: RouterPorts = {}): Promise<RouterAp
       }
     }
 
-    const deliverer = new UsageDeliverer(
-      { bus: runtime.bus, db: runtime.db, logger },
-      { spillCoolDownMs: config.usage.spillCoolDownMs },
-    );
     const recorder: UsageSink =
       ports.usage ??
       new UsageQueue({
-        deliver: (batch) => deliverer.deliver(batch),
+        deliver: new UsageDeliverer(
+          { bus: runtime.bus, db: runtime.db, logger },
+          { spillCoolDownMs: config.usage.spillCoolDownMs },
+        ).deliver,
         logger,
         registry: runtime.registry,
         flushIntervalMs:
@@ -199,7 +198,7 @@ export async function createRouterApp(ports: RouterPorts = {}): Promise<RouterAp
     // Once the servers are closed no call can add usage: deliver the last batch (anything
     // spilled to the outbox is published by the relay in the bus phase).
     lifecycle.onShutdown('flush', 'usage', () =>
-      recorder instanceof UsageQueue ? recorder.close() : recorder.flush(),
+      recorder.close ? recorder.close() : recorder.flush(),
     );
     lifecycle.onShutdown('pools', 'providers', async () => {
       engine.shutdown();

@@ -1,12 +1,11 @@
+import type { Cancellation } from '../providers/types.js';
+
 /**
  * What the engine needs of the caller's cancellation: an `AbortSignal` (gRPC) fits, and so does
  * the lighter `CancelSignal` below, which costs nothing until it is used.
  */
-export interface CallerSignal {
-  readonly aborted: boolean;
+export interface CallerSignal extends Cancellation {
   readonly reason: unknown;
-  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: 'abort', listener: () => void): void;
 }
 
 /**

@@ -57,10 +57,6 @@ function fastifyError(code: string, message: string, statusCode: number): Error 
   return Object.assign(new Error(message), { code, statusCode });
 }
 
-function refuse(res: ServerResponse, err: Error, logger: Pick<Logger, 'error' | 'warn'>): void {
-  sendError(res, err, logger);
-}
-
 function readJson(
   req: IncomingMessage,
   res: ServerResponse,
@@ -85,7 +81,7 @@ function readJson(
   });
   req.on('end', () => {
     if (tooLarge) {
-      refuse(
+      sendError(
         res,
         fastifyError('FST_ERR_CTP_BODY_TOO_LARGE', 'Request body is too large', 413),
         logger,
@@ -94,7 +90,7 @@ function readJson(
     }
     const text = (more ? Buffer.concat(more) : (first ?? Buffer.alloc(0))).toString('utf8');
     if (text.length === 0) {
-      refuse(
+      sendError(
         res,
         fastifyError(
           'FST_ERR_CTP_EMPTY_JSON_BODY',
@@ -107,7 +103,7 @@ function readJson(
     }
     const json = parseJson(text);
     if (json === INVALID) {
-      refuse(
+      sendError(
         res,
         fastifyError(
           'FST_ERR_CTP_INVALID_JSON_BODY',

@@ -50,7 +50,8 @@ export class UsageDeliverer {
     this.now = options.now ?? Date.now;
   }
 
-  async deliver(batch: readonly QueuedUsage[]): Promise<UsageDelivery> {
+  /** Bound: it is handed to the queue as its `deliver`. */
+  readonly deliver = async (batch: readonly QueuedUsage[]): Promise<UsageDelivery> => {
     const events = batch.map((q) => q.event);
     if (events.length === 0) return { published: 0, spilled: 0 };
     if (this.now() < this.spillUntil) return this.spill(events, 0);
@@ -69,7 +70,7 @@ export class UsageDeliverer {
       );
       return this.spill(rest, events.length - rest.length);
     }
-  }
+  };
 
   private async spill(events: OutgoingEvent[], published: number): Promise<UsageDelivery> {
     await this.targets.db.transaction((tx) => enqueue(tx, events));

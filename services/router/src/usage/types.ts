@@ -29,6 +29,8 @@ export interface UsageRecord {
 export interface UsageSink {
   record(usage: UsageRecord): void;
   flush(): Promise<void>;
+  /** The final flush at shutdown (`flush` when absent). */
+  close?(): Promise<void>;
 }
 
 /** Keeps records in memory (unit tests). */
