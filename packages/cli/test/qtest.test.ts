@@ -280,8 +280,12 @@ describe('ql qtest api', () => {
       const kinds = new Set(report.properties.map((p) => p.id.split(':')[0]));
       expect(kinds).toEqual(new Set(['conformance', 'robustness', 'crud', 'auth']));
     } finally {
-      app?.kill('SIGTERM');
-      await new Promise((r) => (app ? app.once('exit', r) : r(undefined)));
+      // An app that already exited (crashed) has fired 'exit': waiting for it would hang.
+      if (app && app.exitCode === null && app.signalCode === null) {
+        const exited = new Promise((r) => app!.once('exit', r));
+        app.kill('SIGTERM');
+        await exited;
+      }
       await psql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     }
   }, 600_000);
