@@ -8,6 +8,7 @@ import {
   qualifyProject,
   runApiTests,
   sandboxAvailable,
+  securityGate,
   type ApiTestReport,
   type QualityReport,
 } from '@quantumlayer/qtest';
@@ -67,8 +68,10 @@ export function qualityLines(r: QualityReport, io: Pick<CapsuleIo, 'style'>): st
     );
   }
   const sec = sum.security;
+  // The gate's own verdict on the scan (an incomplete scan fails it too).
+  const secGate = securityGate(r.security);
   lines.push(
-    `${mark(sec.high + sec.critical === 0 && !r.security.findings.some((f) => f.source === 'secret'))} security  ${sec.critical} critical, ${sec.high} high, ${sec.medium} medium, ${sec.low} low${r.security.audited ? ` · ${r.security.audited.packages} packages audited` : s.dim(' · dependency audit not run (no vulnerability database configured)')}`,
+    `${mark(secGate.ok)} security  ${sec.critical} critical, ${sec.high} high, ${sec.medium} medium, ${sec.low} low${r.security.audited ? ` · ${r.security.audited.packages} packages audited` : s.dim(' · dependency audit not run (no vulnerability database configured)')}`,
   );
   for (const f of r.security.findings
     .filter((x) => x.severity === 'high' || x.severity === 'critical' || x.source === 'secret')
@@ -76,6 +79,7 @@ export function qualityLines(r: QualityReport, io: Pick<CapsuleIo, 'style'>): st
     lines.push(
       s.red(`  ${f.severity} ${f.rule} ${f.file}${f.line ? `:${f.line}` : ''}: ${f.message}`),
     );
+  for (const part of r.security.incomplete) lines.push(s.red(`  scan incomplete: ${part}`));
   if (r.acceptance)
     lines.push(
       `${mark(r.acceptance.uncovered.length === 0)} criteria  ${r.acceptance.covered.length} of ${r.acceptance.total} acceptance criteria proven by a passing test`,
