@@ -4,11 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  loadDocument,
   qualifyProject,
   runApiTests,
   sandboxAvailable,
   securityGate,
+  type ApiDocument,
   type ApiTestReport,
   type QualityReport,
 } from '@quantumlayer/qtest';
@@ -121,8 +121,8 @@ export function apiLines(r: ApiTestReport, io: Pick<CapsuleIo, 'style'>): string
  * with a fresh e-mail and password, and the token from the login answer. Blueprint-mode apps
  * (POST /auth/register, POST /auth/login → { token }) work this way; other apps take --token.
  */
-async function signUp(openapi: string, baseUrl: string): Promise<string> {
-  const posts = (await loadDocument(openapi)).operations
+async function signUp(document: ApiDocument, baseUrl: string): Promise<string> {
+  const posts = document.operations
     .filter((o) => o.method.toUpperCase() === 'POST')
     .map((o) => o.path);
   const register = posts.find((p) => /\/(register|sign-?up)$/.test(p));
@@ -309,7 +309,7 @@ export function registerQTestCommands(program: Command, io: CapsuleIo): void {
           const auth = opts.token
             ? { bearer: opts.token }
             : opts.signup
-              ? () => signUp(doc, opts.baseUrl)
+              ? (loaded: ApiDocument) => signUp(loaded, opts.baseUrl)
               : undefined;
           report = await runApiTests({
             openapi: doc,

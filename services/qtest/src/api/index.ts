@@ -11,7 +11,7 @@ import {
   type Context,
 } from './properties.js';
 import { ResponseValidator } from './schema.js';
-import { loadDocument } from './spec.js';
+import { loadDocument, type ApiDocument } from './spec.js';
 import type { ApiTestReport, PropertyResult, RunApiTestsOptions } from './types.js';
 
 export type {
@@ -35,7 +35,7 @@ const optionsSchema = z.object({
   auth: z
     .union([
       z.object({ bearer: z.string().min(1) }),
-      z.custom<() => Promise<string>>((v) => typeof v === 'function'),
+      z.custom<(doc: ApiDocument) => Promise<string>>((v) => typeof v === 'function'),
     ])
     .optional(),
   operations: z.array(z.string().min(1)).optional(),
@@ -45,7 +45,7 @@ export async function runApiTests(options: RunApiTestsOptions): Promise<ApiTestR
   const opts = optionsSchema.parse(options);
   const doc = await loadDocument(opts.openapi);
   let token: string | undefined;
-  if (typeof opts.auth === 'function') token = await opts.auth();
+  if (typeof opts.auth === 'function') token = await opts.auth(doc);
   else if (opts.auth) token = opts.auth.bearer;
 
   const ctx: Context = {

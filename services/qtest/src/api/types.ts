@@ -1,7 +1,12 @@
+import type { ApiDocument } from './spec.js';
+
 export type PropertyKind = 'conformance' | 'robustness' | 'crud' | 'auth';
 
-/** A token, or a provider called once per run (e.g. one that signs up and logs in). */
-export type AuthOption = { bearer: string } | (() => Promise<string>);
+/**
+ * A token, or a provider called once per run with the loaded document (e.g. one that signs up
+ * and logs in through the operations it declares).
+ */
+export type AuthOption = { bearer: string } | ((doc: ApiDocument) => Promise<string>);
 
 export type RunApiTestsOptions = {
   /** Path or URL of the document, or the document itself. */
