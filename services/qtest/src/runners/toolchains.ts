@@ -132,7 +132,7 @@ export interface PythonToolchain extends Toolchain {
  * (pyenv's shim resolves to the real one) and /usr/bin/python3 that has pytest, preferring one
  * that also has coverage.py. Its prefix is bound read-only when it lives outside /usr.
  */
-export async function pythonToolchain(opts: ToolchainOptions = {}): Promise<PythonToolchain> {
+async function findPythonToolchain(opts: ToolchainOptions = {}): Promise<PythonToolchain> {
   const candidates: string[] = [];
   if (opts.python) candidates.push(opts.python);
   else {
@@ -174,7 +174,7 @@ export async function pythonToolchain(opts: ToolchainOptions = {}): Promise<Pyth
 
 // --- go -----------------------------------------------------------------------------------
 
-export async function goToolchain(): Promise<Toolchain> {
+async function findGoToolchain(): Promise<Toolchain> {
   const go = await requireBinary('go', 'go', 'Debian: apt-get install golang-go');
   const goroot = await probe(go, ['env', 'GOROOT']);
   const real = await realpath(go);
@@ -202,7 +202,7 @@ export async function goToolchain(): Promise<Toolchain> {
  * sysroot and calling its cargo directly skips rustup's proxies, which would want a writable
  * RUSTUP_HOME; CARGO_HOME moves to the sandbox's /tmp for the same reason.
  */
-export async function cargoToolchain(): Promise<Toolchain> {
+async function findCargoToolchain(): Promise<Toolchain> {
   const rustc = await requireBinary(
     'cargo',
     'rustc',
@@ -255,45 +255,31 @@ async function othersCanRead(dir: string): Promise<boolean> {
   return st !== null && st.isDirectory() && (st.mode & 0o005) === 0o005;
 }
 
-const mirrors = new Map<string, Promise<string>>();
-
 /**
  * A copy of a private maven repository that the sandbox uid may read. ~/.m2 is usually 0700/0750
  * and tests run as a per-run uid, so the repository cannot be bound as it is; the mirror is made
  * once per process (cp -u copies only what changed) and holds artifacts only, no settings.
  */
-async function readableMirror(source: string, cacheDir: string): Promise<string> {
-  let pending = mirrors.get(source);
-  if (!pending) {
-    pending = (async () => {
-      const dest = join(
-        cacheDir,
-        `m2-${createHash('sha256').update(source).digest('hex').slice(0, 16)}`,
-      );
-      await mkdir(cacheDir, { recursive: true, mode: 0o700 });
-      await mkdir(dest, { recursive: true });
-      await execFileP('cp', [
-        '-R',
-        '-u',
-        '-P',
-        '--no-preserve=mode,ownership',
-        `${source}/.`,
-        dest,
-      ]);
-      await execFileP('chmod', ['-R', 'a+rX,go-w', dest]);
-      return dest;
-    })();
-    mirrors.set(source, pending);
-    pending.catch(() => mirrors.delete(source));
-  }
-  return pending;
-}
+const readableMirror = remembered(
+  async (source: string, cacheDir: string): Promise<string> => {
+    const dest = join(
+      cacheDir,
+      `m2-${createHash('sha256').update(source).digest('hex').slice(0, 16)}`,
+    );
+    await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+    await mkdir(dest, { recursive: true });
+    await execFileP('cp', ['-R', '-u', '-P', '--no-preserve=mode,ownership', `${source}/.`, dest]);
+    await execFileP('chmod', ['-R', 'a+rX,go-w', dest]);
+    return dest;
+  },
+  (source) => source,
+);
 
 export interface MavenToolchain extends Toolchain {
   repository: string;
 }
 
-export async function mavenToolchain(opts: ToolchainOptions = {}): Promise<MavenToolchain> {
+async function findMavenToolchain(opts: ToolchainOptions = {}): Promise<MavenToolchain> {
   const mvn = await requireBinary('maven', 'mvn', 'Debian: apt-get install maven');
   const java = await requireBinary('maven', 'java', 'Debian: apt-get install default-jdk-headless');
   const source = opts.mavenRepository ?? join(homedir(), '.m2', 'repository');
@@ -318,7 +304,7 @@ export async function mavenToolchain(opts: ToolchainOptions = {}): Promise<Maven
   };
 }
 
-export async function gradleToolchain(): Promise<Toolchain> {
+async function findGradleToolchain(): Promise<Toolchain> {
   const gradle = await requireBinary('gradle', 'gradle', 'a gradle distribution on PATH');
   const java = await requireBinary(
     'gradle',
@@ -334,3 +320,32 @@ export async function gradleToolchain(): Promise<Toolchain> {
     ],
   };
 }
+
+/**
+ * Once per key and process: a toolchain does not change under a running service, and probing
+ * spawns processes and walks JDK trees on every run (the test-generation and healing loops run
+ * many). A failure is forgotten, so a toolchain installed later is found.
+ */
+function remembered<A extends unknown[], T>(
+  fn: (...args: A) => Promise<T>,
+  key: (...args: A) => string,
+): (...args: A) => Promise<T> {
+  const cache = new Map<string, Promise<T>>();
+  return (...args) => {
+    const k = key(...args);
+    let pending = cache.get(k);
+    if (!pending) {
+      pending = fn(...args);
+      cache.set(k, pending);
+      pending.catch(() => cache.delete(k));
+    }
+    return pending;
+  };
+}
+
+const optionsKey = (opts: ToolchainOptions = {}) => JSON.stringify(opts);
+export const pythonToolchain = remembered(findPythonToolchain, optionsKey);
+export const goToolchain = remembered(findGoToolchain, () => '');
+export const cargoToolchain = remembered(findCargoToolchain, () => '');
+export const mavenToolchain = remembered(findMavenToolchain, optionsKey);
+export const gradleToolchain = remembered(findGradleToolchain, () => '');
