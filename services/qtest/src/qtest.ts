@@ -18,6 +18,8 @@ import {
   type BlobStore,
   type Database,
   type Logger,
+  blobKeyOf,
+  parseBlobKey,
 } from '@quantumlayer/kit';
 import { FILESET_MEDIA_TYPE, FileSetSchema, mediaTypeOf } from '@quantumlayer/codegen';
 import { z } from 'zod';
@@ -34,7 +36,6 @@ import { loadVulnDb, type VulnDb } from './security/index.js';
 import { buildProject, installDependencies, runInstalledTests, type StepRecord } from './steps.js';
 
 export const REPORT_MEDIA_TYPE = 'application/vnd.quantumlayer.qtest-report+json';
-const BLOB_KEY = /^sha256:[0-9a-f]{64}$/;
 const MAX_ARCHIVE = 64 * 1024 * 1024;
 
 const RequirementsDoc = z.object({
@@ -107,8 +108,11 @@ export class QTest {
   }
 
   async blob(tenantId: string, key: string, field: string): Promise<Uint8Array> {
-    if (!BLOB_KEY.test(key))
+    try {
+      parseBlobKey(key);
+    } catch {
       throw new QTestRequestError(field, 'must be a blob key "sha256:" + 64 hex digits');
+    }
     try {
       return await this.o.blobs.get(tenantId, key);
     } catch (err) {
@@ -139,7 +143,7 @@ export class QTest {
         root,
         project: path.join(dir, PROJECT_DIR),
         manifest,
-        digest: `sha256:${sha256(manifestBytes)}`,
+        digest: blobKeyOf(manifestBytes),
       };
     } catch (err) {
       await rm(root, { recursive: true, force: true });
