@@ -153,9 +153,7 @@ describe('node:test', () => {
       limits: { memoryBytes: 1.5 * 1024 ** 3, wallMs: 60_000 },
     });
     expect(result.stopped?.by).toBe('memory');
-    expect(result.stopped?.reason).toMatch(
-      /memory limit \(1610612736 bytes of data\) reached/,
-    );
+    expect(result.stopped?.reason).toMatch(/memory limit \(1610612736 bytes of data\) reached/);
     expect(result.runs[0]?.stoppedBy).toBe('memory');
     // node:test still reported the file whose process died.
     expect(result.report.totals).toMatchObject({ tests: 1, failed: 1 });
